@@ -1,0 +1,235 @@
+/*
+ * cmd_serve.c — `koban serve`: the daemon.
+ *
+ * Start order (each part borrows what was started before it):
+ *   journal → intake → pipeline → spool → syslog → HTTP (+ issues API)
+ * Stop order is the reverse for the ingest paths, so that every event
+ * acknowledged before SIGTERM is durable and applied before exit:
+ *   HTTP (answers in-flight requests) → syslog → spool → pipeline (drains
+ *   the journal into the store) → journal (flushes, fsyncs).
+ * When everything listens, <data_dir>/serve.json says where (ports, pid).
+ */
+#include "builtin/builtin.h"
+
+#include "formats/format.h"
+#include "ingest/intake.h"
+#include "ingest/pipeline.h"
+#include "ingest/spool.h"
+#include "ingest/syslog_net.h"
+#include "lib/log.h"
+#include "web/api_issues.h"
+#include "web/web.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+const struct builtin builtin_serve = {
+    "serve", cmd_serve, "run the koban server (HTTP, spool, syslog → store)",
+    "usage: koban serve [--config FILE] [--data-dir DIR] [--listen ADDR]\n"
+    "                   [--syslog-udp ADDR] [--syslog-tcp ADDR] [--check-config]\n\n"
+    "Runs koban: events are accepted over HTTP (POST /v1/events), from the spool\n"
+    "directory, and from syslog (UDP and TCP), written to the journal before they\n"
+    "are acknowledged, normalized, and folded into issues.\n\n"
+    "  --config FILE     koban.yaml (default: $KOBAN_CONFIG, ./koban.yaml, built-ins)\n"
+    "  --data-dir DIR    override data_dir\n"
+    "  --listen ADDR     override http.listen (host:port; port 0 = any free port)\n"
+    "  --syslog-udp ADDR, --syslog-tcp ADDR   override syslog listeners ('' = off)\n"
+    "  --no-spool        do not watch the spool directory\n"
+    "  --check-config    validate the configuration, print it, and exit\n\n"
+    "SIGTERM or SIGINT stops it cleanly: in-flight requests are answered and the\n"
+    "journal is drained into the store first.\n",
+};
+
+struct daemon {
+    struct kb_config cfg;
+    struct journal *journal;
+    struct intake *intake;
+    struct pipeline *pipeline;
+    struct spool *spool;
+    struct syslog_net *syslog;
+    struct api_issues *api;
+    struct web *web;
+};
+
+static kb_err daemon_metrics(void *ctx, struct buf *out)
+{
+    struct daemon *d = ctx;
+    pipeline_metrics(d->pipeline, out);
+    if (d->spool)
+        spool_metrics(d->spool, out);
+    if (d->syslog)
+        syslog_net_metrics(d->syslog, out);
+    if (d->web)
+        web_metrics(d->web, out);
+    return KB_OK;
+}
+
+static kb_err daemon_health(void *ctx, struct kb_why *why)
+{
+    struct daemon *d = ctx;
+    struct pipeline_stats st;
+    pipeline_get_stats(d->pipeline, &st);
+    uint64_t durable = journal_durable_seq(d->journal);
+    if (durable > st.applied_seq + 10000000ULL)
+        return kb_fail(why, KB_EBUSY, "pipeline lags %llu records behind the journal",
+                       (unsigned long long)(durable - st.applied_seq));
+    return KB_OK;
+}
+
+static void write_ready(struct daemon *d, uint16_t http_port)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/serve.json", d->cfg.data_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return;
+    char *host = NULL;
+    uint16_t port;
+    config_parse_addr(d->cfg.http.listen, &host, &port, NULL);
+    fprintf(f, "{\"pid\":%d,\"http\":\"%s:%u\"", (int)getpid(), host ? host : "127.0.0.1",
+            http_port);
+    free(host);
+    if (d->syslog) {
+        fprintf(f, ",\"syslog_udp\":%u,\"syslog_tcp\":%u", syslog_net_udp_port(d->syslog),
+                syslog_net_tcp_port(d->syslog));
+    }
+    fprintf(f, ",\"spool\":\"%s\"}\n", d->spool ? d->cfg.spool.dir : "");
+    fclose(f);
+    rename(tmp, path);
+}
+
+static void daemon_stop(struct daemon *d)
+{
+    web_stop(d->web);
+    api_issues_free(d->api);
+    syslog_net_stop(d->syslog);
+    spool_stop(d->spool);
+    pipeline_stop(d->pipeline);
+    intake_free(d->intake);
+    journal_close(d->journal);
+    config_release(&d->cfg);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"config", required_argument, NULL, 'c'},     {"data-dir", required_argument, NULL, 'd'},
+        {"listen", required_argument, NULL, 'l'},     {"syslog-udp", required_argument, NULL, 'u'},
+        {"syslog-tcp", required_argument, NULL, 't'}, {"check-config", no_argument, NULL, 'C'},
+        {"no-spool", no_argument, NULL, 'S'},         {NULL, 0, NULL, 0}};
+    const char *config = NULL, *data_dir = NULL, *listen = NULL, *udp = NULL, *tcp = NULL;
+    bool check = false, no_spool = false;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:d:l:", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'c': config = optarg; break;
+        case 'd': data_dir = optarg; break;
+        case 'l': listen = optarg; break;
+        case 'u': udp = optarg; break;
+        case 't': tcp = optarg; break;
+        case 'C': check = true; break;
+        case 'S': no_spool = true; break;
+        default: return builtin_usage(&builtin_serve);
+        }
+    }
+    struct daemon d = {0};
+    if (builtin_load_config(config, data_dir, &d.cfg))
+        return 1;
+    char **overrides[] = {&d.cfg.http.listen, &d.cfg.syslog.udp, &d.cfg.syslog.tcp};
+    const char *values[] = {listen, udp, tcp};
+    for (int i = 0; i < 3; i++)
+        if (values[i]) {
+            free(*overrides[i]);
+            *overrides[i] = kb_strdup(values[i]);
+        }
+    if (no_spool)
+        d.cfg.spool.enabled = false;
+    if (check) {
+        char *text = NULL;
+        config_dump(&d.cfg, &text);
+        printf("# configuration is valid (%s)\n%s", d.cfg.path ? d.cfg.path : "built-in defaults",
+               text);
+        free(text);
+        config_release(&d.cfg);
+        return 0;
+    }
+    kb_log_set_level((enum kb_log_level)kb_log_level_parse(d.cfg.log_level));
+    if (builtin_ensure_data_dir(&d.cfg)) {
+        config_release(&d.cfg);
+        return 1;
+    }
+    /* Signals are taken by sigwait in this thread only. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char jpath[4096], dbpath[4096];
+    builtin_journal_path(&d.cfg, jpath, sizeof jpath);
+    builtin_db_path(&d.cfg, dbpath, sizeof dbpath);
+    struct kb_why why = {{0}};
+    struct journal_opts jo = {.segment_bytes = d.cfg.journal.segment_bytes,
+                              .no_sync = !d.cfg.journal.fsync};
+    struct intake_opts io = {.max_event_bytes = d.cfg.ingest.max_event,
+                             .max_events = d.cfg.ingest.max_events,
+                             .max_json_depth = d.cfg.ingest.max_depth};
+    struct pipeline_opts po = {.batch = d.cfg.store.batch, .cache_mib = d.cfg.store.cache_mib,
+                               .max_json_depth = d.cfg.ingest.max_depth,
+                               .max_event_bytes = d.cfg.ingest.max_event};
+    const char *stage = "journal";
+    kb_err e = journal_open(jpath, &jo, &d.journal, &why);
+    if (!e && (stage = "intake"))
+        e = intake_new(d.journal, &io, &d.intake);
+    if (!e && (stage = "store"))
+        e = pipeline_new(d.journal, dbpath, &po, &d.pipeline, &why);
+    if (!e && (stage = "pipeline"))
+        e = pipeline_start(d.pipeline);
+    if (!e && d.cfg.spool.enabled && (stage = "spool"))
+        e = spool_start(&d.cfg, d.intake, d.journal, &d.spool, &why);
+    if (!e && ((d.cfg.syslog.udp && *d.cfg.syslog.udp) || (d.cfg.syslog.tcp && *d.cfg.syslog.tcp)) &&
+        (stage = "syslog"))
+        e = syslog_net_start(&d.cfg, d.intake, &d.syslog, &why);
+    if (!e && (stage = "issues API"))
+        e = api_issues_new(dbpath, &d.api, &why);
+    if (!e && (stage = "http")) {
+        struct web_deps deps = {.cfg = &d.cfg, .journal = d.journal, .intake = d.intake,
+                                .metrics = daemon_metrics, .metrics_ctx = &d,
+                                .health = daemon_health, .health_ctx = &d,
+                                .route = api_issues_route, .route_ctx = d.api};
+        e = web_start(&deps, &d.web, &why);
+    }
+    if (e) {
+        char q[300];
+        log_error("startup failed", "stage=%s err=%s", stage,
+                  kb_logq(q, sizeof q, why.msg[0] ? why.msg : kb_strerror(e)));
+        fprintf(stderr, "koban serve: %s: %s\n", stage, why.msg[0] ? why.msg : kb_strerror(e));
+        daemon_stop(&d);
+        return 1;
+    }
+    uint16_t port = web_port(d.web);
+    write_ready(&d, port);
+    {
+        char q[600];
+        log_info("koban is serving", "http=127.0.0.1:%u data_dir=%s spool=%s syslog_udp=%u "
+                                     "syslog_tcp=%u journal_seq=%llu", port,
+                 kb_logq(q, sizeof q, d.cfg.data_dir), d.spool ? "on" : "off",
+                 d.syslog ? syslog_net_udp_port(d.syslog) : 0,
+                 d.syslog ? syslog_net_tcp_port(d.syslog) : 0,
+                 (unsigned long long)journal_durable_seq(d.journal));
+    }
+    int sig = 0;
+    while (sigwait(&sigs, &sig) != 0 && errno == EINTR)
+        ;
+    log_info("stopping", "signal=%d", sig);
+    daemon_stop(&d);
+    log_info("stopped", NULL);
+    return 0;
+}

@@ -1,0 +1,115 @@
+/* common.c — what the subcommands share: config loading, paths, errors. */
+#include "builtin/builtin.h"
+
+#include "lib/buf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const struct builtin *const koban_builtins[] = {
+    &builtin_serve, &builtin_ingest, &builtin_normalize, &builtin_issues,
+    &builtin_quarantine, &builtin_journal, &builtin_help, NULL,
+};
+
+const struct builtin *builtin_find(const char *name)
+{
+    for (size_t i = 0; koban_builtins[i]; i++)
+        if (strcmp(koban_builtins[i]->name, name) == 0)
+            return koban_builtins[i];
+    return NULL;
+}
+
+int builtin_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "koban %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+int builtin_usage(const struct builtin *b)
+{
+    fprintf(stderr, "%s", b->usage);
+    return 2;
+}
+
+int builtin_load_config(const char *path, const char *data_dir_override, struct kb_config *cfg)
+{
+    struct stat st;
+    if (!path)
+        path = getenv("KOBAN_CONFIG");
+    if ((!path || !*path) && stat("koban.yaml", &st) == 0)
+        path = "koban.yaml";
+    if (path && !*path)
+        path = NULL;
+    struct kb_why why = {{0}};
+    if (config_load(path, cfg, &why) != KB_OK) {
+        fprintf(stderr, "koban: configuration error: %s\n", why.msg);
+        return 1;
+    }
+    if (data_dir_override) {
+        free(cfg->data_dir);
+        cfg->data_dir = kb_strdup(data_dir_override);
+        /* The spool follows data_dir unless the file set it explicitly. */
+        free(cfg->spool.dir);
+        struct buf b = BUF_INIT(4096);
+        buf_printf(&b, "%s/spool", cfg->data_dir);
+        cfg->spool.dir = buf_take(&b, NULL);
+    }
+    return 0;
+}
+
+void builtin_db_path(const struct kb_config *cfg, char *out, size_t n)
+{
+    snprintf(out, n, "%s/koban.db", cfg->data_dir);
+}
+
+void builtin_journal_path(const struct kb_config *cfg, char *out, size_t n)
+{
+    snprintf(out, n, "%s/journal", cfg->data_dir);
+}
+
+int builtin_ensure_data_dir(const struct kb_config *cfg)
+{
+    if (mkdir(cfg->data_dir, 0750) != 0 && errno != EEXIST) {
+        fprintf(stderr, "koban: cannot create data_dir %s: %s\n", cfg->data_dir,
+                strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+kb_err builtin_read_file(const char *path, size_t max, struct buf *out, struct kb_why *why)
+{
+    int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return kb_fail(why, KB_EIO, "%s: %s", path, strerror(errno));
+    char chunk[65536];
+    kb_err e = KB_OK;
+    for (;;) {
+        ssize_t r = read(fd, chunk, sizeof chunk);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            e = kb_fail(why, KB_EIO, "%s: %s", path, strerror(errno));
+            break;
+        }
+        if (r == 0)
+            break;
+        if (buf_append(out, chunk, (size_t)r) != KB_OK) {
+            e = kb_fail(why, KB_ETOOBIG, "%s: larger than %zu bytes", path, max);
+            break;
+        }
+    }
+    if (fd != STDIN_FILENO)
+        close(fd);
+    return e;
+}

@@ -1,0 +1,75 @@
+/*
+ * config.h — koban.yaml: one file, documented defaults, works with none.
+ *
+ * Every key, its default and its meaning are listed in docs/CONFIG.md and in
+ * `koban help config`. Unknown keys and wrong types are errors naming the key
+ * and the line ("koban.yaml:12: http.max_body: expected a size like 64MiB").
+ *
+ * Ownership: config_load fills a struct the caller releases with
+ * config_release; every string in it is owned by the struct.
+ */
+#ifndef KOBAN_CONFIG_H
+#define KOBAN_CONFIG_H
+
+#include "lib/kb.h"
+
+struct kb_config {
+    char *path;               /* file loaded, or NULL for built-in defaults */
+    char *data_dir;           /* "./var": SQLite file, journal, spool */
+    char *log_level;          /* "info" */
+
+    struct {
+        char *listen;         /* "127.0.0.1:8478"; port 0 picks a free one */
+        char *token;          /* bearer token required when set; NULL = none */
+        size_t max_body;      /* request body limit (after gzip): 64 MiB */
+        unsigned max_connections; /* 1024 */
+        unsigned timeout_s;   /* idle connection timeout: 30 */
+    } http;
+
+    struct {
+        bool enabled;         /* true */
+        char *dir;            /* "<data_dir>/spool" */
+        unsigned settle_ms;   /* a file unchanged this long is complete: 500 */
+    } spool;
+
+    struct {
+        char *udp;            /* "127.0.0.1:5514", NULL/"" = off */
+        char *tcp;            /* "127.0.0.1:5514", NULL/"" = off */
+        size_t max_message;   /* 64 KiB */
+    } syslog;
+
+    struct {
+        size_t segment_bytes; /* 64 MiB */
+        unsigned retention_days; /* segments older than this and processed
+                                    are deleted: 30; 0 = keep forever */
+        bool fsync;           /* true; false only for throwaway benchmarks */
+    } journal;
+
+    struct {
+        size_t max_event;     /* one event: 1 MiB */
+        size_t max_events;    /* per payload: 100000 */
+        unsigned max_depth;   /* JSON nesting: 64 */
+    } ingest;
+
+    struct {
+        unsigned batch;       /* events per pipeline transaction: 4096 */
+        unsigned cache_mib;   /* SQLite page cache: 16 */
+    } store;
+};
+
+/* Loads path (NULL: built-in defaults only). Fills *cfg with defaults first,
+ * then the file's values. On error returns KB_EINVAL / KB_EIO with why =
+ * "FILE:LINE: KEY: reason". */
+kb_err config_load(const char *path, struct kb_config *cfg, struct kb_why *why);
+void config_release(struct kb_config *cfg);
+
+/* Parses "64MiB", "1k", "100000" (bytes; k/M/G = 1000s, KiB/MiB/GiB = 1024s). */
+kb_err config_parse_size(const char *s, size_t *out);
+
+/* Splits "host:port" ("[::1]:80" too) into host (caller frees) and port. */
+kb_err config_parse_addr(const char *s, char **host, uint16_t *port, struct kb_why *why);
+
+/* Writes the effective configuration as YAML (for `koban serve --check-config`). */
+kb_err config_dump(const struct kb_config *cfg, char **out);
+
+#endif

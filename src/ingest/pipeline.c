@@ -1,0 +1,353 @@
+/* pipeline.c — journal → normalize → issues, one transaction per batch. */
+#include "ingest/pipeline.h"
+
+#include "formats/format.h"
+#include "issues/issue.h"
+#include "lib/log.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define PIPELINE_CONSUMER "issues"
+
+struct pipeline {
+    struct journal *journal;
+    struct db *db;
+    struct pipeline_opts o;
+    struct json_limits lim;
+    struct issue_folder *folder;
+    struct arena arena;           /* per-record parse memory */
+    pthread_t thread;
+    bool started;
+    atomic_bool stop;
+    pthread_mutex_t mu;           /* guards stats, applied */
+    pthread_cond_t cond;          /* signalled when applied moves */
+    struct pipeline_stats stats;
+    int64_t by_state[ISSUE_STATE_COUNT];
+    int64_t quarantine_rows;
+};
+
+/* Context for one record's alerts. */
+struct emit_ctx {
+    struct pipeline *p;
+    uint64_t seq;
+    int64_t recv_ms;
+    uint64_t alerts;
+};
+
+static kb_err fold_emit(void *ctx, struct alert *a)
+{
+    struct emit_ctx *c = ctx;
+    c->alerts++;
+    return issue_fold_add(c->p->folder, a, c->seq, c->recv_ms);
+}
+
+kb_err pipeline_new(struct journal *j, const char *db_path, const struct pipeline_opts *o,
+                    struct pipeline **out, struct kb_why *why)
+{
+    struct pipeline *p = kb_calloc(1, sizeof *p);
+    p->journal = j;
+    if (o)
+        p->o = *o;
+    if (!p->o.batch)
+        p->o.batch = 4096;
+    p->lim.max_depth = p->o.max_json_depth ? p->o.max_json_depth : 64;
+    p->lim.max_bytes = p->o.max_event_bytes ? p->o.max_event_bytes : 1024 * 1024;
+    kb_err e = db_open(db_path, DB_DAEMON, p->o.cache_mib, &p->db, why);
+    if (e) {
+        free(p);
+        return e;
+    }
+    e = db_checkpoint_get(p->db, PIPELINE_CONSUMER, &p->stats.applied_seq);
+    if (e) {
+        kb_fail(why, e, "store: reading the checkpoint: %s", db_errmsg(p->db));
+        db_close(p->db);
+        free(p);
+        return e;
+    }
+    p->folder = issue_folder_new();
+    arena_init(&p->arena, 64u * 1024 * 1024);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cond, NULL);
+    atomic_init(&p->stop, false);
+    db_issue_counts(p->db, p->by_state, NULL);
+    db_quarantine_count(p->db, &p->quarantine_rows);
+    *out = p;
+    return KB_OK;
+}
+
+static const char *path_name(uint8_t path)
+{
+    switch (path) {
+    case JOURNAL_PATH_HTTP: return "http";
+    case JOURNAL_PATH_SPOOL: return "spool";
+    case JOURNAL_PATH_SYSLOG: return "syslog";
+    case JOURNAL_PATH_CLI: return "cli";
+    default: return "other";
+    }
+}
+
+static kb_err process_record(struct pipeline *p, const struct journal_entry *e,
+                             uint64_t *alerts, uint64_t *quarantined)
+{
+    const struct format *forced = e->format_id ? format_by_id(e->format_id) : NULL;
+    if (e->kind == JOURNAL_REJECT) {
+        size_t rl = e->data.n >= 2 ? (size_t)(uint8_t)e->data.p[0] |
+                                         ((size_t)(uint8_t)e->data.p[1] << 8)
+                                   : 0;
+        if (rl > e->data.n - 2)
+            rl = e->data.n >= 2 ? e->data.n - 2 : 0;
+        struct kb_str reason = {e->data.p + 2, rl};
+        struct kb_str raw = {e->data.p + 2 + rl, e->data.n >= 2 ? e->data.n - 2 - rl : 0};
+        (*quarantined)++;
+        return db_quarantine_add(p->db, e->seq, e->recv_ms, path_name(e->path),
+                                 forced ? forced->name : NULL, reason, raw);
+    }
+    arena_reset(&p->arena);
+    struct emit_ctx c = {.p = p, .seq = e->seq, .recv_ms = e->recv_ms};
+    struct kb_why why = {{0}};
+    kb_err err = format_normalize(forced, e->data, e->kind == JOURNAL_EVENT_TEXT, &p->lim,
+                                  &p->arena, fold_emit, &c, &why);
+    *alerts += c.alerts;
+    if (err == KB_OK)
+        return KB_OK;
+    if (err == KB_EDB || err == KB_EIO)
+        return err;
+    /* Accepted at intake but no longer normalizes: keep it visible. */
+    char reason[300];
+    int n = snprintf(reason, sizeof reason, "pipeline: %s",
+                     why.msg[0] ? why.msg : kb_strerror(err));
+    (*quarantined)++;
+    return db_quarantine_add(p->db, e->seq, e->recv_ms, path_name(e->path),
+                             forced ? forced->name : NULL,
+                             (struct kb_str){reason, (size_t)KB_MIN(n, (int)sizeof reason - 1)},
+                             e->data);
+}
+
+/* Reads up to one batch after the checkpoint and applies it in one
+ * transaction. *n is the number of records applied (0: caught up). */
+static kb_err pipeline_batch(struct pipeline *p, size_t *n, struct kb_why *why)
+{
+    *n = 0;
+    uint64_t from;
+    pthread_mutex_lock(&p->mu);
+    from = p->stats.applied_seq;
+    pthread_mutex_unlock(&p->mu);
+    struct journal_reader *r;
+    kb_err e = journal_reader_open(p->journal, from, &r);
+    if (e)
+        return kb_fail(why, e, "journal reader: %s", kb_strerror(e));
+    e = db_begin(p->db);
+    if (e) {
+        journal_reader_close(r);
+        return kb_fail(why, e, "store: %s", db_errmsg(p->db));
+    }
+    issue_fold_reset(p->folder);
+    uint64_t last = from, alerts = 0, quarantined = 0;
+    struct journal_entry ent;
+    while (*n < p->o.batch) {
+        kb_err re = journal_reader_next(r, &ent);
+        if (re == KB_ENOTFOUND)
+            break;
+        if (re) {
+            e = kb_fail(why, re, "journal read after seq %llu: %s", (unsigned long long)last,
+                        kb_strerror(re));
+            break;
+        }
+        e = process_record(p, &ent, &alerts, &quarantined);
+        if (e) {
+            kb_fail(why, e, "seq %llu: %s", (unsigned long long)ent.seq,
+                    e == KB_EDB ? db_errmsg(p->db) : kb_strerror(e));
+            break;
+        }
+        last = ent.seq;
+        (*n)++;
+    }
+    journal_reader_close(r);
+    struct issue_fold_stats fs = {0};
+    if (!e && *n) {
+        e = issue_fold_apply(p->folder, p->db, &fs);
+        if (e)
+            kb_fail(why, e, "store: %s", db_errmsg(p->db));
+    }
+    if (!e && *n)
+        e = db_checkpoint_set(p->db, PIPELINE_CONSUMER, last);
+    if (!e)
+        e = db_commit(p->db);
+    if (e) {
+        if (!why || !why->msg[0])
+            kb_fail(why, e, "store: %s", db_errmsg(p->db));
+        db_rollback(p->db);
+        *n = 0;
+        pthread_mutex_lock(&p->mu);
+        p->stats.errors++;
+        pthread_mutex_unlock(&p->mu);
+        return e;
+    }
+    int64_t by_state[ISSUE_STATE_COUNT] = {0};
+    if (*n && (fs.created || fs.reopened))
+        db_issue_counts(p->db, by_state, NULL);
+    pthread_mutex_lock(&p->mu);
+    p->stats.applied_seq = last;
+    p->stats.records += *n;
+    p->stats.alerts += alerts;
+    p->stats.quarantined += quarantined;
+    p->quarantine_rows += (int64_t)quarantined;
+    p->stats.created += fs.created;
+    p->stats.reopened += fs.reopened;
+    p->stats.updated += fs.updated;
+    if (*n)
+        p->stats.batches++;
+    if (*n && (fs.created || fs.reopened))
+        memcpy(p->by_state, by_state, sizeof by_state);
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->mu);
+    return KB_OK;
+}
+
+kb_err pipeline_run_until_idle(struct pipeline *p, struct kb_why *why)
+{
+    for (;;) {
+        size_t n;
+        kb_err e = pipeline_batch(p, &n, why);
+        if (e)
+            return e;
+        if (n == 0)
+            return KB_OK;
+    }
+}
+
+static void *pipeline_main(void *arg)
+{
+    struct pipeline *p = arg;
+    int backoff_ms = 100;
+    while (!atomic_load(&p->stop)) {
+        size_t n = 0;
+        struct kb_why why = {{0}};
+        kb_err e = pipeline_batch(p, &n, &why);
+        if (e) {
+            log_error("pipeline batch failed; will retry", "err=\"%s\" retry_ms=%d",
+                      why.msg, backoff_ms);
+            for (int waited = 0; waited < backoff_ms && !atomic_load(&p->stop); waited += 50) {
+                struct timespec ts = {0, 50 * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+            backoff_ms = KB_MIN(backoff_ms * 2, 5000);
+            continue;
+        }
+        backoff_ms = 100;
+        if (n == 0) {
+            uint64_t next;
+            pthread_mutex_lock(&p->mu);
+            next = p->stats.applied_seq + 1;
+            pthread_mutex_unlock(&p->mu);
+            journal_wait(p->journal, next, 100); /* wakes when more is durable */
+        }
+    }
+    /* Drain what is durable so a clean stop leaves no lag. */
+    struct kb_why why = {{0}};
+    if (pipeline_run_until_idle(p, &why))
+        log_error("pipeline drain at stop failed", "err=\"%s\"", why.msg);
+    return NULL;
+}
+
+kb_err pipeline_start(struct pipeline *p)
+{
+    if (pthread_create(&p->thread, NULL, pipeline_main, p) != 0)
+        return KB_EIO;
+    p->started = true;
+    return KB_OK;
+}
+
+kb_err pipeline_wait(struct pipeline *p, uint64_t seq, int timeout_ms)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += timeout_ms / 1000;
+    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    kb_err e = KB_OK;
+    pthread_mutex_lock(&p->mu);
+    while (p->stats.applied_seq < seq) {
+        if (pthread_cond_timedwait(&p->cond, &p->mu, &dl) != 0) {
+            e = p->stats.applied_seq >= seq ? KB_OK : KB_ETIMEOUT;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    return e;
+}
+
+void pipeline_get_stats(struct pipeline *p, struct pipeline_stats *out)
+{
+    pthread_mutex_lock(&p->mu);
+    *out = p->stats;
+    pthread_mutex_unlock(&p->mu);
+}
+
+kb_err pipeline_metrics(struct pipeline *p, struct buf *out)
+{
+    struct pipeline_stats s;
+    int64_t by_state[ISSUE_STATE_COUNT];
+    int64_t qrows;
+    pthread_mutex_lock(&p->mu);
+    s = p->stats;
+    memcpy(by_state, p->by_state, sizeof by_state);
+    qrows = p->quarantine_rows;
+    pthread_mutex_unlock(&p->mu);
+    uint64_t durable = journal_durable_seq(p->journal);
+    buf_printf(out,
+               "# HELP koban_pipeline_applied_seq Last journal seq applied to the store.\n"
+               "# TYPE koban_pipeline_applied_seq gauge\n"
+               "koban_pipeline_applied_seq %llu\n"
+               "# HELP koban_journal_lag_records Durable records not yet applied.\n"
+               "# TYPE koban_journal_lag_records gauge\n"
+               "koban_journal_lag_records %llu\n"
+               "# TYPE koban_pipeline_records_total counter\n"
+               "koban_pipeline_records_total %llu\n"
+               "# TYPE koban_pipeline_alerts_total counter\n"
+               "koban_pipeline_alerts_total %llu\n"
+               "# TYPE koban_pipeline_batches_total counter\n"
+               "koban_pipeline_batches_total %llu\n"
+               "# TYPE koban_pipeline_errors_total counter\n"
+               "koban_pipeline_errors_total %llu\n"
+               "# TYPE koban_issues_created_total counter\n"
+               "koban_issues_created_total %llu\n"
+               "# TYPE koban_issues_reopened_total counter\n"
+               "koban_issues_reopened_total %llu\n"
+               "# HELP koban_quarantine_events Events kept in quarantine.\n"
+               "# TYPE koban_quarantine_events gauge\n"
+               "koban_quarantine_events %lld\n"
+               "# HELP koban_issues Issues by state.\n"
+               "# TYPE koban_issues gauge\n",
+               (unsigned long long)s.applied_seq,
+               (unsigned long long)(durable > s.applied_seq ? durable - s.applied_seq : 0),
+               (unsigned long long)s.records, (unsigned long long)s.alerts,
+               (unsigned long long)s.batches, (unsigned long long)s.errors,
+               (unsigned long long)s.created, (unsigned long long)s.reopened, (long long)qrows);
+    for (int i = 0; i < ISSUE_STATE_COUNT; i++)
+        buf_printf(out, "koban_issues{state=\"%s\"} %lld\n", issue_state_name(i),
+                   (long long)by_state[i]);
+    return KB_OK;
+}
+
+void pipeline_stop(struct pipeline *p)
+{
+    if (!p)
+        return;
+    if (p->started) {
+        atomic_store(&p->stop, true);
+        pthread_join(p->thread, NULL);
+    }
+    issue_folder_free(p->folder);
+    arena_release(&p->arena);
+    db_close(p->db);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cond);
+    free(p);
+}

@@ -1,0 +1,69 @@
+/*
+ * issue.h — tracked alert identities ("issues"): identity, folding of
+ * repeats, and the lifecycle.
+ *
+ * Lifecycle (the only transitions issue_transition() allows):
+ *
+ *            ack                close
+ *   open ───────────► acknowledged ──────► closed
+ *    │ ▲                  │                 │
+ *    │ └──── unack ───────┘                 │
+ *    └──────────────── close ──────────────►│
+ *    ▲                                      │
+ *    └──── reopen (a person, or a recurrence) ┘
+ *
+ * A recurrence of a closed issue reopens it (history: actor "koban",
+ * reason "recurred", the journal seq). A recurrence of an acknowledged issue
+ * keeps it acknowledged (the count and last_seen still move).
+ *
+ * Identity: the alert's identity names (alert->identity, chosen per format,
+ * overridable by rules) and their values, with the source, are hashed with
+ * XXH3-128 over a length-prefixed encoding (so "a","bc" != "ab","c"). The
+ * readable form "account=… kind=… resource=…" is kept beside it.
+ */
+#ifndef KOBAN_ISSUE_H
+#define KOBAN_ISSUE_H
+
+#include "formats/alert.h"
+#include "store/db.h"
+
+#define ISSUE_IDENTITY_MAX 2048 /* readable identity is cut here; hash is not */
+
+/* Computes the fingerprint and (when text is non-NULL) the readable identity. */
+kb_err issue_identity(const struct alert *a, uint8_t fp[16], struct buf *text);
+
+/* Lower-case hex of a fingerprint (32 chars + NUL). */
+void issue_fp_hex(const uint8_t fp[16], char out[33]);
+
+/* Writes an issue row as one JSON object (the API's and `issues --json`'s
+ * shape); with db non-NULL the object includes its "history" array. */
+void issue_write_json(struct jw *w, const struct db_issue *r, struct db *db);
+
+/* Applies a lifecycle transition by a person or a rule, with history.
+ * KB_EINVAL (why says which) when the transition is not allowed;
+ * KB_ENOTFOUND when there is no such issue. Runs in its own transaction. */
+kb_err issue_transition(struct db *db, int64_t id, int to, const char *actor,
+                        const char *reason, struct kb_why *why);
+
+/* Folds a batch of alerts into issues. Add alerts with issue_fold_add(),
+ * then issue_fold_apply() inside the caller's transaction. The folder owns
+ * copies of what it needs; issue_fold_reset() empties it for the next batch. */
+struct issue_folder;
+
+struct issue_fold_stats {
+    uint64_t alerts;      /* alerts folded */
+    uint64_t created;     /* new issues */
+    uint64_t reopened;    /* closed issues reopened by a recurrence */
+    uint64_t updated;     /* existing issues that got occurrences */
+};
+
+struct issue_folder *issue_folder_new(void);
+void issue_folder_free(struct issue_folder *f);
+kb_err issue_fold_add(struct issue_folder *f, const struct alert *a, uint64_t seq,
+                      int64_t received_ms);
+kb_err issue_fold_apply(struct issue_folder *f, struct db *db, struct issue_fold_stats *st);
+void issue_fold_reset(struct issue_folder *f);
+/* Number of distinct identities pending. */
+size_t issue_fold_pending(const struct issue_folder *f);
+
+#endif

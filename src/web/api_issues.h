@@ -1,0 +1,22 @@
+/*
+ * api_issues.h — the issues API, served through web_deps.route:
+ *   GET  /v1/issues?state=open|acknowledged|closed|all&source=&severity=&text=&limit=
+ *   GET  /v1/issues/{id}                 (with its history)
+ *   POST /v1/issues/{id}/ack|close|reopen  body (optional): {"reason":"...","by":"..."}
+ * Errors: 404 unknown issue, 409 a transition the lifecycle does not allow,
+ * 400 bad parameters. Owns its own SQLite connection (the pipeline's is not
+ * shared across threads), serialised by a mutex.
+ */
+#ifndef KOBAN_API_ISSUES_H
+#define KOBAN_API_ISSUES_H
+
+#include "web/web.h"
+
+struct api_issues;
+
+kb_err api_issues_new(const char *db_path, struct api_issues **out, struct kb_why *why);
+void api_issues_free(struct api_issues *a);
+/* A web_deps.route callback; ctx is the struct api_issues. */
+kb_err api_issues_route(void *ctx, const struct web_request *req, struct web_response *resp);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * web_int.h — what web.c and web_events.c share. Internal to src/web.
+ */
+#ifndef KOBAN_WEB_INT_H
+#define KOBAN_WEB_INT_H
+
+#include "web/web.h"
+#include "web/web_body.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+enum web_route {
+    WEB_ROUTE_EVENTS,
+    WEB_ROUTE_HEALTHZ,
+    WEB_ROUTE_METRICS,
+    WEB_ROUTE_API,   /* handled by deps->route */
+    WEB_ROUTE_NONE,  /* 404 */
+    WEB_ROUTE_COUNT
+};
+
+#define WEB_CODE_MIN 100
+#define WEB_CODE_MAX 599
+#define WEB_CODES (WEB_CODE_MAX - WEB_CODE_MIN + 1)
+
+struct web_req;
+
+struct web {
+    struct web_deps deps;
+    struct MHD_Daemon *mhd;
+    uint16_t port;
+    size_t max_body;
+    pthread_mutex_t mu;      /* guards waiting, inflight, stopping */
+    struct web_req *waiting; /* suspended event requests */
+    size_t inflight;         /* event requests from intake until their end */
+    bool stopping;
+    atomic_uint_fast64_t counts[WEB_ROUTE_COUNT][WEB_CODES];
+};
+
+enum web_req_state { WEB_REQ_NEW, WEB_REQ_BODY, WEB_REQ_WAIT, WEB_REQ_DONE };
+
+/* One HTTP request. Owned by the connection (MHD's con_cls) and, while a
+ * durability callback is registered, also by the journal: freed by
+ * web_req_unref when both let go. Everything but the durability fields is
+ * used by the HTTP thread only. */
+struct web_req {
+    struct web *w;
+    struct MHD_Connection *conn;
+    enum web_route route;
+    enum web_req_state st;
+    unsigned fail_status;        /* set when the body could not be taken */
+    size_t discarded;            /* body bytes dropped after that */
+    struct kb_why fail_why;
+    bool body_ready;             /* body is initialised */
+    struct web_body body;
+    const struct format *forced; /* ?source= */
+    struct intake_report *rep;   /* events: owned, freed at completion */
+    uint64_t last_seq;
+    bool counted;                /* counted in w->inflight */
+    bool listed;                 /* in w->waiting (under w->mu) */
+    struct web_req *prev, *next;
+    /* Durability: the journal callback and web_stop race to claim the
+     * resume; the winner stores derr and resumes the connection. */
+    atomic_int claimed;
+    atomic_int derr;
+    atomic_int refs;
+};
+
+enum MHD_Result web_reply(struct web_req *r, unsigned status, const char *ctype,
+                          struct buf *body, const char *hname, const char *hvalue);
+enum MHD_Result web_reply_error(struct web_req *r, unsigned status, const char *msg,
+                                const char *hname, const char *hvalue);
+enum MHD_Result web_healthz(struct web_req *r);
+enum MHD_Result web_metrics_route(struct web_req *r);
+void web_req_unref(struct web_req *r);
+
+/* web_events.c */
+enum MHD_Result web_events(struct web_req *r);
+enum MHD_Result web_events_resumed(struct web_req *r);
+void web_events_completed(struct web_req *r);
+/* Resumes every suspended request with KB_ETIMEOUT (web_stop's last resort). */
+void web_events_abandon(struct web *w);
+
+#endif
