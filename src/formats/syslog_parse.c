@@ -167,7 +167,7 @@ static bool read_clock(struct cur *c, int64_t *tod_ms)
     if (h > 23 || m > 59 || s > 60)
         return false;
     int64_t ms = 0;
-    if (peek(c, 0) == '.' && is_digit(peek(c, 1))) {
+    if ((peek(c, 0) == '.' || peek(c, 0) == ',') && is_digit(peek(c, 1))) {
         c->i++;
         int k = 0;
         while (is_digit(peek(c, 0))) { /* any number of digits, kept to ms */
@@ -292,6 +292,8 @@ static bool read_bsd_time(struct cur *c, int64_t ref_ms, struct syslog_msg *m)
     int64_t tod;
     if (!read_clock(c, &tod))
         return false;
+    if (peek(c, 0) == ':' && (at_end(c) || is_blank(peek(c, 1))))
+        c->i++; /* Cisco IOS: "Apr 30 15:10:58: %DOT1X-5-FAIL: ..." */
     if (year >= 0) {
         if (day > days_in_month(year, mon))
             return false;

@@ -546,23 +546,23 @@ static struct got norm(const char *line, int64_t ref)
 static void test_rfc5424(void)
 {
     struct syslog_msg m;
-    const char *l = "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 "
-                    "[exampleSDID@32473 iut=\"3\" eventSource=\"Application\" "
-                    "eventID=\"1011\"][x@1 a=\"q\\\"uote] \\\\ \"] \xEF\xBB\xBF"
-                    "An application event log entry...";
+    const char *l = "<165>1 2011-07-08T09:10:11.012Z box.koban.test payroll - RUN9 "
+                    "[origin@32473 ip=\"192.0.2.7\" software=\"pay\" "
+                    "n=\"12\"][x@1 a=\"q\\\"uote] \\\\ \"] \xEF\xBB\xBF"
+                    "The nightly run finished";
     T_EQ_INT(syslog_parse(kb_str_c(l), REF_2024, &m), KB_OK);
     T_EQ_INT(m.shape, SYSLOG_RFC5424);
     T_EQ_INT(m.facility, 20);
     T_EQ_INT(m.severity, 5);
-    T_EQ_INT(m.time_ms, utc_ms(2003, 10, 11, 22, 14, 15) + 3);
+    T_EQ_INT(m.time_ms, utc_ms(2011, 7, 8, 9, 10, 11) + 12);
     T_CHECK(!m.year_inferred);
-    T_EQ_KSTR(m.host, "mymachine.example.com");
-    T_EQ_KSTR(m.app, "evntslog");
+    T_EQ_KSTR(m.host, "box.koban.test");
+    T_EQ_KSTR(m.app, "payroll");
     T_CHECK(m.pid.p == NULL);
-    T_EQ_KSTR(m.msgid, "ID47");
-    T_EQ_KSTR(m.sd, "[exampleSDID@32473 iut=\"3\" eventSource=\"Application\" "
-                    "eventID=\"1011\"][x@1 a=\"q\\\"uote] \\\\ \"]");
-    T_EQ_KSTR(m.msg, "An application event log entry...");
+    T_EQ_KSTR(m.msgid, "RUN9");
+    T_EQ_KSTR(m.sd, "[origin@32473 ip=\"192.0.2.7\" software=\"pay\" "
+                    "n=\"12\"][x@1 a=\"q\\\"uote] \\\\ \"]");
+    T_EQ_KSTR(m.msg, "The nightly run finished");
     T_CHECK(m.utf8_ok);
 
     /* all nil, no message; offset time zone */
@@ -602,7 +602,7 @@ static void test_rfc5424(void)
 static void test_rfc3164(void)
 {
     struct syslog_msg m;
-    T_EQ_INT(syslog_parse(kb_str_c("<38>Feb  5 17:32:18 10.0.0.99 sshd[8]: Use the BFG!"),
+    T_EQ_INT(syslog_parse(kb_str_c("<38>Feb  5 17:32:18 10.0.0.99 sshd[8]: Server listening on 0.0.0.0"),
                           REF_2024, &m),
              KB_OK);
     T_EQ_INT(m.shape, SYSLOG_RFC3164);
@@ -612,7 +612,7 @@ static void test_rfc3164(void)
     T_EQ_KSTR(m.host, "10.0.0.99");
     T_EQ_KSTR(m.app, "sshd");
     T_EQ_KSTR(m.pid, "8");
-    T_EQ_KSTR(m.msg, "Use the BFG!");
+    T_EQ_KSTR(m.msg, "Server listening on 0.0.0.0");
 
     /* missing host */
     T_EQ_INT(syslog_parse(kb_str_c("<13>Oct 11 22:14:15 su: 'su root' failed on /dev/pts/8"),
@@ -790,19 +790,20 @@ static void test_bad_input(void)
 
 static void test_sshd_fields(void)
 {
-    struct got g = norm("Dec 10 09:12:35 LabSZ sshd[24492]: Accepted publickey for fztu from "
-                        "119.137.62.142 port 49116 ssh2: RSA SHA256:abc",
+    struct got g = norm("Mar  3 09:12:35 bastion sshd[4411]: Accepted publickey for alice from "
+                        "198.51.100.23 port 50122 ssh2: ED25519 SHA256:xyz",
                         REF_2024);
     T_EQ_KSTR(g.a.kind, "sshd:accepted_publickey");
     T_EQ_KSTR(g.a.outcome, "success");
-    T_EQ_KSTR(g.a.actor_user, "fztu");
-    T_EQ_KSTR(g.a.actor_ip, "119.137.62.142");
-    T_EQ_KSTR(alert_get(&g.a, "src_port"), "49116");
+    T_EQ_KSTR(g.a.actor_user, "alice");
+    T_EQ_KSTR(g.a.actor_ip, "198.51.100.23");
+    T_EQ_KSTR(alert_get(&g.a, "src_port"), "50122");
     T_EQ_KSTR(alert_get(&g.a, "auth_method"), "publickey");
-    T_EQ_KSTR(g.a.host, "LabSZ");
+    T_EQ_KSTR(alert_get(&g.a, "pid"), "4411");
+    T_EQ_KSTR(g.a.host, "bastion");
     T_EQ_INT(g.a.severity, KB_SEV_NONE);
     T_CHECK(g.a.native_severity.p == NULL); /* no PRI in a log file */
-    T_EQ_INT(g.a.time_ms, utc_ms(2024, 12, 10, 9, 12, 35));
+    T_EQ_INT(g.a.time_ms, utc_ms(2024, 3, 3, 9, 12, 35));
     T_EQ_STR(g.a.source, "syslog");
     T_EQ_STR(g.a.identity[0], "host");
     T_EQ_STR(g.a.identity[1], "kind");
@@ -810,64 +811,75 @@ static void test_sshd_fields(void)
     T_EQ_STR(g.a.identity[3], "actor.ip");
     T_CHECK(g.a.identity[4] == NULL);
 
-    g = norm("2020-03-25 08:01:34.584936-0700  localhost sshd[1551]: Failed "
-             "keyboard-interactive/pam for invalid user user from 172.18.1.1 port 32982 ssh2",
+    g = norm("2023-06-01 10:00:01.5+0200 gw sshd[77]: Failed keyboard-interactive/pam for "
+             "invalid user oracle from 203.0.113.5 port 41000 ssh2",
              REF_2024);
     T_EQ_KSTR(g.a.kind, "sshd:failed_keyboard_interactive");
     T_EQ_KSTR(alert_get(&g.a, "auth_method"), "keyboard-interactive");
     T_EQ_KSTR(alert_get(&g.a, "invalid_user"), "true");
     T_EQ_KSTR(g.a.outcome, "failure");
     T_EQ_INT(g.a.severity, KB_SEV_LOW);
-    T_EQ_KSTR(g.a.actor_user, "user");
+    T_EQ_KSTR(g.a.actor_user, "oracle");
+    T_EQ_INT(g.a.time_ms, utc_ms(2023, 6, 1, 8, 0, 1) + 500);
 
-    g = norm("Aug 18 07:30:25 192.168.1.5 sshd[20247]: [ID 800047 auth.notice] Failed none "
-             "for root from 192.168.1.1 port 36942 ssh2",
+    g = norm("Aug  2 07:30:25 203.0.113.9 sshd[31]: [ID 800047 auth.notice] Failed none "
+             "for admin from 192.0.2.44 port 5150 ssh2",
              REF_2024);
     T_EQ_KSTR(g.a.kind, "sshd:failed_none");
-    T_EQ_KSTR(g.a.host, "192.168.1.5");
-    T_EQ_KSTR(g.a.actor_ip, "192.168.1.1");
+    T_EQ_KSTR(g.a.host, "203.0.113.9");
+    T_EQ_KSTR(g.a.actor_ip, "192.0.2.44");
 
-    g = norm("Oct 20 12:33:07 ar-agent sshd[3433]: Address 192.168.18.54 maps to "
-             "nmap.18.168.192.in-addr.arpa, but this does not map back to the address - "
-             "POSSIBLE BREAK-IN ATTEMPT!",
+    g = norm("Oct 20 12:33:07 web sshd[5]: Address 192.0.2.80 maps to probe.koban.test, but "
+             "this does not map back to the address - POSSIBLE BREAK-IN ATTEMPT!",
              REF_2024);
     T_EQ_KSTR(g.a.kind, "sshd:break_in_attempt");
-    T_EQ_KSTR(g.a.actor_ip, "192.168.18.54");
-    T_EQ_KSTR(alert_get(&g.a, "rdns"), "nmap.18.168.192.in-addr.arpa");
+    T_EQ_KSTR(g.a.actor_ip, "192.0.2.80");
+    T_EQ_KSTR(alert_get(&g.a, "rdns"), "probe.koban.test");
 
-    g = norm("Mar 23 08:14:32 h sshd[8981]: error: maximum authentication attempts exceeded "
-             "for invalid user badguy from 192.168.33.1 port 55146 ssh2 [preauth]",
+    g = norm("Mar 23 08:14:32 h sshd[9]: error: maximum authentication attempts exceeded "
+             "for invalid user mallory from 192.0.2.3 port 6000 ssh2 [preauth]",
              REF_2024);
     T_EQ_KSTR(g.a.kind, "sshd:max_auth_attempts");
-    T_EQ_KSTR(g.a.actor_user, "badguy");
-    T_EQ_KSTR(alert_get(&g.a, "src_port"), "55146");
+    T_EQ_KSTR(g.a.actor_user, "mallory");
+    T_EQ_KSTR(alert_get(&g.a, "src_port"), "6000");
 
-    g = norm("Mar 25 07:46:15 h sshd[6738]: User root from 192.168.33.1 not allowed because "
+    g = norm("Mar 25 07:46:15 h sshd[6]: User root from 192.0.2.3 not allowed because "
              "not listed in AllowUsers",
              REF_2024);
     T_EQ_KSTR(g.a.kind, "sshd:user_not_allowed");
     T_EQ_KSTR(g.a.outcome, "denied");
 
-    /* an empty user name ("Invalid user  from") */
-    g = norm("Dec 10 06:55:46 h sshd[1]: Invalid user  from 173.234.31.186", REF_2024);
+    /* empty and blank-led user names ("Invalid user  from", "user  x") */
+    g = norm("Dec 10 06:55:46 h sshd[1]: Invalid user  from 192.0.2.1", REF_2024);
     T_EQ_KSTR(g.a.kind, "sshd:invalid_user");
     T_CHECK(g.a.actor_user.n == 0);
-    T_EQ_KSTR(g.a.actor_ip, "173.234.31.186");
+    T_EQ_KSTR(g.a.actor_ip, "192.0.2.1");
+    g = norm("Dec 10 06:55:46 h sshd[1]: Invalid user  x y from 192.0.2.1", REF_2024);
+    T_EQ_KSTR(g.a.actor_user, " x y");
 
     /* IPv6 */
     g = norm("Dec 10 06:55:46 h sshd[1]: Received disconnect from 2001:db8::1: 11: Bye Bye",
              REF_2024);
+    T_EQ_KSTR(g.a.kind, "sshd:disconnect");
+    T_EQ_KSTR(g.a.outcome, "disconnect");
     T_EQ_KSTR(g.a.actor_ip, "2001:db8::1");
 
-    /* Linux loghub's "sshd(pam_unix)" with a host name as rhost */
-    g = norm("Jun 15 02:04:59 combo sshd(pam_unix)[20882]: authentication failure; logname= "
-             "uid=0 euid=0 tty=NODEVssh ruser= rhost=220-135-151-1.hinet-ip.hinet.net  "
-             "user=root",
+    /* rsyslog's repeat summary keeps the inner event's fields */
+    g = norm("Dec 10 07:13:56 h sshd[2]: message repeated 4 times: [ Failed password for "
+             "root from 192.0.2.9 port 4242 ssh2]",
+             REF_2024);
+    T_EQ_KSTR(g.a.kind, "sshd:failed_password");
+    T_EQ_KSTR(alert_get(&g.a, "repeat_count"), "4");
+    T_EQ_KSTR(alert_get(&g.a, "src_port"), "4242");
+
+    /* "sshd(pam_unix)" with a host name as rhost: no actor.ip */
+    g = norm("Jun 15 02:04:59 box sshd(pam_unix)[88]: authentication failure; logname= "
+             "uid=0 euid=0 tty=NODEVssh ruser= rhost=dsl-7.isp.koban.test  user=root",
              REF_2024);
     T_EQ_KSTR(g.a.kind, "sshd:pam_auth_failure");
     T_EQ_KSTR(g.a.actor_user, "root");
     T_CHECK(g.a.actor_ip.p == NULL);
-    T_EQ_KSTR(alert_get(&g.a, "rhost"), "220-135-151-1.hinet-ip.hinet.net");
+    T_EQ_KSTR(alert_get(&g.a, "rhost"), "dsl-7.isp.koban.test");
     T_EQ_KSTR(alert_get(&g.a, "app"), "sshd(pam_unix)");
 
     /* another program: kind syslog:<app>, PRI severity */
@@ -879,6 +891,8 @@ static void test_sshd_fields(void)
     T_EQ_INT(g.a.severity, KB_SEV_HIGH);
     g = norm("<12>Oct 11 22:14:15 h kernel: warn", REF_2024);
     T_EQ_INT(g.a.severity, KB_SEV_LOW);
+    g = norm("<14>Oct 11 22:14:15 h kernel: info", REF_2024);
+    T_EQ_INT(g.a.severity, KB_SEV_NONE);
     g = norm("no header at all", REF_2024);
     T_EQ_KSTR(g.a.kind, "syslog");
     T_EQ_KSTR(g.a.title, "no header at all");
@@ -887,40 +901,41 @@ static void test_sshd_fields(void)
 
 static void test_sudo_fields(void)
 {
-    struct got g = norm("Apr 27 15:22:23 niban sudo:     dcid : TTY=pts/4 ; PWD=/home/dcid ; "
-                        "USER=root ; COMMAND=/usr/bin/tail /var/log/snort/alert.fast",
+    struct got g = norm("May  9 15:22:23 ops sudo:     carol : TTY=pts/4 ; PWD=/home/carol ; "
+                        "USER=root ; COMMAND=/usr/bin/journalctl -u koban",
                         REF_2024);
     T_EQ_KSTR(g.a.kind, "sudo:command");
     T_EQ_KSTR(g.a.outcome, "success");
-    T_EQ_KSTR(g.a.actor_user, "dcid");
+    T_EQ_KSTR(g.a.actor_user, "carol");
     T_EQ_KSTR(alert_get(&g.a, "target_user"), "root");
     T_EQ_KSTR(alert_get(&g.a, "tty"), "pts/4");
-    T_EQ_KSTR(alert_get(&g.a, "pwd"), "/home/dcid");
-    T_EQ_KSTR(alert_get(&g.a, "command"), "/usr/bin/tail /var/log/snort/alert.fast");
+    T_EQ_KSTR(alert_get(&g.a, "pwd"), "/home/carol");
+    T_EQ_KSTR(alert_get(&g.a, "command"), "/usr/bin/journalctl -u koban");
     T_EQ_INT(g.a.severity, KB_SEV_NONE);
 
-    g = norm("Jun 25 16:15:45 precise32 sudo:     mike : 3 incorrect password attempts ; "
-             "TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/bin/ls",
+    g = norm("May  9 16:15:45 ops sudo:     dave : 3 incorrect password attempts ; "
+             "TTY=pts/0 ; PWD=/tmp ; USER=root ; COMMAND=/bin/cat /etc/shadow",
              REF_2024);
     T_EQ_KSTR(g.a.kind, "sudo:incorrect_password");
     T_EQ_KSTR(g.a.outcome, "failure");
     T_EQ_KSTR(alert_get(&g.a, "repeat_count"), "3");
     T_EQ_INT(g.a.severity, KB_SEV_LOW);
 
-    g = norm("Apr 13 08:36:31 ix sudo:     ddp2 : user NOT in sudoers ; TTY=ttypZ ; "
-             "PWD=/home/ddp2 ; USER=root ; COMMAND=/bin/ls",
+    g = norm("May  9 08:36:31 ops sudo:     eve : user NOT in sudoers ; TTY=pts/9 ; "
+             "PWD=/home/eve ; USER=root ; COMMAND=/bin/bash",
              REF_2024);
     T_EQ_KSTR(g.a.kind, "sudo:not_in_sudoers");
     T_EQ_KSTR(g.a.outcome, "denied");
-    T_EQ_KSTR(g.a.actor_user, "ddp2");
+    T_EQ_KSTR(g.a.actor_user, "eve");
     T_EQ_INT(g.a.severity, KB_SEV_MEDIUM);
 
     /* TSID before COMMAND; a command containing " ; " */
-    g = norm("Dec 30 19:36:11 rheltest sudo: cplummer : TTY=pts/2 ; PWD=/home/cplummer1 ; "
-             "USER=root ; TSID=0000UM ; COMMAND=/bin/sh -c echo a ; echo b",
+    g = norm("May  9 19:36:11 ops sudo: frank : TTY=pts/2 ; PWD=/srv ; USER=www ; "
+             "TSID=00001A ; COMMAND=/bin/sh -c echo a ; echo b",
              REF_2024);
     T_EQ_KSTR(alert_get(&g.a, "command"), "/bin/sh -c echo a ; echo b");
-    T_EQ_KSTR(g.a.actor_user, "cplummer");
+    T_EQ_KSTR(alert_get(&g.a, "target_user"), "www");
+    T_EQ_KSTR(g.a.actor_user, "frank");
 
     /* sudo's PAM lines */
     g = norm("Mar  1 10:00:00 h sudo: pam_unix(sudo:auth): authentication failure; logname=bob "
@@ -929,11 +944,76 @@ static void test_sudo_fields(void)
     T_EQ_KSTR(g.a.kind, "sudo:pam_auth_failure");
     T_EQ_KSTR(g.a.actor_user, "bob");
     T_EQ_KSTR(alert_get(&g.a, "tty"), "/dev/pts/1");
+    T_CHECK(alert_get(&g.a, "rhost").p == NULL);
     g = norm("Mar  1 10:00:00 h sudo: pam_unix(sudo:session): session opened for user "
              "root(uid=0) by bob(uid=1000)",
              REF_2024);
     T_EQ_KSTR(g.a.kind, "sudo:session_opened");
     T_EQ_KSTR(g.a.actor_user, "root");
+}
+
+/* A few wazuh lines checked exactly, found by what they say. */
+struct wazuh_case {
+    const char *file, *contains, *kind, *outcome, *field, *value;
+};
+
+static const struct wazuh_case wazuh_cases[] = {
+    {"sudo.ini", "3 incorrect password attempts", "sudo:incorrect_password", "failure",
+     "target_user", "root"},
+    {"sudo.ini", "user NOT in sudoers", "sudo:not_in_sudoers", "denied", "command", "/bin/ls"},
+    {"sudo.ini", "COMMAND=/bin/su -", "sudo:command", "success", "command", "/bin/su -"},
+    {"sshd.ini", "Failed keyboard-interactive/pam for invalid user",
+     "sshd:failed_keyboard_interactive", "failure", "invalid_user", "true"},
+    {"sshd.ini", "[ID 800047 auth.notice] Failed none for root", "sshd:failed_none", "failure",
+     "user", "root"},
+    {"sshd.ini", "not allowed because listed in DenyUsers", "sshd:user_not_allowed", "denied",
+     "user", "root"},
+    {"sshd.ini", "Did not receive identification string from", "sshd:no_identification", NULL,
+     NULL, NULL},
+};
+
+static void test_wazuh_exact(void)
+{
+    T_NEED_DATA(data);
+    for (size_t i = 0; i < KB_ARRAY_LEN(wazuh_cases); i++) {
+        const struct wazuh_case *wc = &wazuh_cases[i];
+        char path[4400];
+        snprintf(path, sizeof path, "%s/syslog/wazuh-tests/%s", data, wc->file);
+        char *buf = t_read_file(path, NULL);
+        T_CHECK(buf != NULL);
+        if (!buf)
+            continue;
+        /* the first "log N pass = " line that says it */
+        char *hit = NULL, *b = NULL;
+        for (char *p = strstr(buf, wc->contains); p; p = strstr(p + 1, wc->contains)) {
+            b = p;
+            while (b > buf && b[-1] != '\n')
+                b--;
+            if (strncmp(b, "log ", 4) == 0) {
+                hit = p;
+                break;
+            }
+        }
+        T_CHECKF(hit != NULL, "%s: no line with \"%s\"", wc->file, wc->contains);
+        if (hit) {
+            char *e = strchr(hit, '\n');
+            if (e)
+                *e = '\0';
+            char *ev = strstr(b, " = ");
+            T_CHECK(ev != NULL);
+            struct got g = norm(ev ? ev + 3 : b, REF_2024);
+            T_CHECKF(kb_str_eq(g.a.kind, wc->kind), "%s: kind %.*s", wc->contains,
+                     (int)g.a.kind.n, g.a.kind.p);
+            if (wc->outcome)
+                T_EQ_KSTR(g.a.outcome, wc->outcome);
+            else
+                T_CHECK(g.a.outcome.p == NULL);
+            if (wc->field)
+                T_EQ_KSTR(alert_get(&g.a, wc->field), wc->value);
+            T_CHECK(g.a.host.n > 0);
+        }
+        free(buf);
+    }
 }
 
 int main(void)
@@ -947,6 +1027,7 @@ int main(void)
     T_RUN(test_loghub_openssh);
     T_RUN(test_loghub_linux);
     T_RUN(test_wazuh_logs);
+    T_RUN(test_wazuh_exact);
     arena_release(&t_ar);
     return t_done();
 }
