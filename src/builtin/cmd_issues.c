@@ -214,7 +214,7 @@ int cmd_issues(int argc, char **argv)
         rc = issues_list(db, &o);
     } else if (!strcmp(sub, "show") || !strcmp(sub, "ack") || !strcmp(sub, "close") ||
                !strcmp(sub, "reopen") || !strcmp(sub, "unack")) {
-        int64_t id;
+        int64_t id = 0;
         if (optind + 1 >= argc) {
             db_close(db);
             return builtin_usage(&builtin_issues);

@@ -112,6 +112,11 @@ static void daemon_stop(struct daemon *d)
     pipeline_stop(d->pipeline);
     intake_free(d->intake);
     journal_close(d->journal);
+    if (d->cfg.data_dir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/serve.json", d->cfg.data_dir);
+        unlink(path);
+    }
     config_release(&d->cfg);
 }
 
@@ -183,7 +188,8 @@ int cmd_serve(int argc, char **argv)
                              .max_json_depth = d.cfg.ingest.max_depth};
     struct pipeline_opts po = {.batch = d.cfg.store.batch, .cache_mib = d.cfg.store.cache_mib,
                                .max_json_depth = d.cfg.ingest.max_depth,
-                               .max_event_bytes = d.cfg.ingest.max_event};
+                               .max_event_bytes = d.cfg.ingest.max_event,
+                               .retention_ms = (int64_t)d.cfg.journal.retention_days * 86400000};
     const char *stage = "journal";
     kb_err e = journal_open(jpath, &jo, &d.journal, &why);
     if (!e && (stage = "intake"))

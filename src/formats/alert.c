@@ -150,7 +150,7 @@ void alert_write_json(const struct alert *a, struct jw *w)
     jw_arr_end(w);
     jw_key(w, "raw");
     if (a->json)
-        jw_raw(w, a->raw.p, a->raw.n);
+        jw_raw_compact(w, a->raw.p, a->raw.n);
     else
         jw_strn(w, a->raw.p, a->raw.n);
     jw_obj_end(w);

@@ -27,9 +27,9 @@ static int am_detect(const struct json_value *root)
 {
     if (!fmt_arr(root, "alerts"))
         return 0;
-    if (json_get(root, "groupKey") || json_get(root, "version"))
+    if (fmt_get(root, "groupKey") || fmt_get(root, "version"))
         return 95;
-    if (json_get(root, "receiver") || json_get(root, "status"))
+    if (fmt_get(root, "receiver") || fmt_get(root, "status"))
         return 80;
     return 40;
 }
@@ -39,7 +39,7 @@ static kb_err am_check(const struct json_value *al, size_t i, struct kb_why *why
 {
     if (al->type != JSON_OBJECT)
         return kb_fail(why, KB_EINVAL, AM ": alerts[%zu] is not an object", i);
-    const struct json_value *labels = json_get(al, "labels");
+    const struct json_value *labels = fmt_get(al, "labels");
     if (!labels)
         return kb_fail(why, KB_EINVAL, AM ": alerts[%zu]: field 'labels' missing", i);
     if (labels->type != JSON_OBJECT)
@@ -51,10 +51,10 @@ static kb_err am_check(const struct json_value *al, size_t i, struct kb_why *why
         if (l->type != JSON_STRING)
             return kb_fail(why, KB_EINVAL, AM ": alerts[%zu]: label '%.*s' is not a string", i,
                            (int)KB_MIN(l->key_len, 64u), l->key);
-    struct kb_str name = json_str(json_get(labels, "alertname"));
+    struct kb_str name = json_str(fmt_get(labels, "alertname"));
     if (kb_str_empty(name))
         return kb_fail(why, KB_EINVAL, AM ": alerts[%zu]: label 'alertname' missing", i);
-    const struct json_value *ann = json_get(al, "annotations");
+    const struct json_value *ann = fmt_get(al, "annotations");
     if (ann && ann->type != JSON_OBJECT && ann->type != JSON_NULL)
         return kb_fail(why, KB_EINVAL, AM ": alerts[%zu]: field 'annotations' is not an object",
                        i);
@@ -108,7 +108,7 @@ static kb_err am_one(const struct json_value *root, const struct json_value *al,
                      struct kb_str raw, struct arena *ar, alert_emit_fn emit, void *ctx,
                      struct kb_why *why)
 {
-    const struct json_value *labels = json_get(al, "labels");
+    const struct json_value *labels = fmt_get(al, "labels");
     const struct json_value **sorted = NULL;
     size_t nlabels = 0;
     struct kb_str hash = KB_STR_NULL;
@@ -119,12 +119,12 @@ static kb_err am_one(const struct json_value *root, const struct json_value *al,
     alert_init(&a, AM, am_identity);
     a.raw = raw;
     a.json = root;
-    a.kind = json_str(json_get(labels, "alertname"));
+    a.kind = json_str(fmt_get(labels, "alertname"));
     a.state = fmt_str(al, "status");
     if (kb_str_empty(a.state))
         a.state = fmt_str(root, "status");
     a.native_id = fmt_str(al, "fingerprint");
-    a.native_severity = json_str(json_get(labels, "severity"));
+    a.native_severity = json_str(fmt_get(labels, "severity"));
     /* critical/high/error -> high, warning -> medium, info -> low; anything
      * else (none, absent, unknown) -> none. koban's critical is reserved
      * for rules to set. */
@@ -143,7 +143,7 @@ static kb_err am_one(const struct json_value *root, const struct json_value *al,
     static const char *const acct_keys[] = {"project", "namespace", "cluster", NULL};
     a.resource = fmt_first_str(labels, res_keys);
     a.account = fmt_first_str(labels, acct_keys);
-    a.region = json_str(json_get(labels, "region"));
+    a.region = json_str(fmt_get(labels, "region"));
     fmt_time(fmt_str(al, "startsAt"), &a.time_ms);
 
     alert_add_field(&a, "labels_hash", hash);
@@ -168,7 +168,7 @@ static kb_err am_normalize(const struct json_value *root, struct kb_str raw, str
 {
     if (!root || root->type != JSON_OBJECT)
         return kb_fail(why, KB_EINVAL, AM ": a webhook payload must be a JSON object");
-    const struct json_value *alerts = json_get(root, "alerts");
+    const struct json_value *alerts = fmt_get(root, "alerts");
     if (!alerts)
         return kb_fail(why, KB_EINVAL, AM ": field 'alerts' missing");
     if (alerts->type != JSON_ARRAY)

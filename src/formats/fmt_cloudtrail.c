@@ -17,8 +17,8 @@ static const char *const ct_identity[] = {"account", "kind", "actor.user", "reso
 
 static bool ct_is_record(const struct json_value *r)
 {
-    return r && r->type == JSON_OBJECT && json_get(r, "eventVersion") &&
-           json_get(r, "eventSource") && json_get(r, "eventName");
+    return r && r->type == JSON_OBJECT && fmt_get(r, "eventVersion") &&
+           fmt_get(r, "eventSource") && fmt_get(r, "eventName");
 }
 
 /* The record inside an EventBridge envelope, or root itself. */
@@ -28,10 +28,10 @@ static const struct json_value *ct_record(const struct json_value *root)
     struct kb_str dt = fmt_str(root, "detail-type");
     if (dt.p && dt.n >= sizeof sfx - 1 &&
         memcmp(dt.p + dt.n - (sizeof sfx - 1), sfx, sizeof sfx - 1) == 0)
-        return json_get(root, "detail");
-    if (!json_get(root, "eventVersion") && ct_is_record(fmt_obj(root, "detail")) &&
-        json_get(root, "detail-type"))
-        return json_get(root, "detail");
+        return fmt_get(root, "detail");
+    if (!fmt_get(root, "eventVersion") && ct_is_record(fmt_obj(root, "detail")) &&
+        fmt_get(root, "detail-type"))
+        return fmt_get(root, "detail");
     return root;
 }
 
@@ -111,7 +111,7 @@ static kb_err ct_normalize(const struct json_value *root, struct kb_str raw, str
     if ((e = fmt_need_str(r, "eventSource", CT, "eventSource", &esrc, why)) ||
         (e = fmt_need_str(r, "eventName", CT, "eventName", &name, why)))
         return e;
-    const struct json_value *uid = json_get(r, "userIdentity");
+    const struct json_value *uid = fmt_get(r, "userIdentity");
     if (uid && uid->type != JSON_OBJECT)
         return kb_fail(why, KB_EINVAL, CT ": field 'userIdentity' is not an object");
     if ((e = fmt_printf(ar, &a.kind, "%.*s:%.*s", (int)esrc.n, esrc.p, (int)name.n, name.p)))

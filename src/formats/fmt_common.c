@@ -9,9 +9,19 @@
 #include <stdio.h>
 #include <strings.h>
 
+const struct json_value *fmt_get(const struct json_value *v, const char *key)
+{
+    return v && v->type == JSON_OBJECT ? json_get(v, key) : NULL;
+}
+
+const struct json_value *fmt_path(const struct json_value *v, const char *path)
+{
+    return v && (v->type == JSON_OBJECT || v->type == JSON_ARRAY) ? json_path(v, path) : NULL;
+}
+
 struct kb_str fmt_str(const struct json_value *v, const char *path)
 {
-    return json_str(json_path(v, path));
+    return json_str(fmt_path(v, path));
 }
 
 struct fmt_src fmt_src(const struct json_value *root, struct kb_str raw)
@@ -67,13 +77,13 @@ struct kb_str fmt_text(const struct json_value *v, const struct fmt_src *src, st
 struct kb_str fmt_text_at(const struct json_value *root, const char *path,
                           const struct fmt_src *src, struct arena *a)
 {
-    return fmt_text(json_path(root, path), src, a);
+    return fmt_text(fmt_path(root, path), src, a);
 }
 
 struct kb_str fmt_first_str(const struct json_value *obj, const char *const *keys)
 {
     for (; *keys; keys++) {
-        struct kb_str s = json_str(json_get(obj, *keys));
+        struct kb_str s = json_str(fmt_get(obj, *keys));
         if (!kb_str_empty(s))
             return s;
     }
@@ -82,20 +92,20 @@ struct kb_str fmt_first_str(const struct json_value *obj, const char *const *key
 
 const struct json_value *fmt_obj(const struct json_value *v, const char *path)
 {
-    const struct json_value *o = json_path(v, path);
+    const struct json_value *o = fmt_path(v, path);
     return o && o->type == JSON_OBJECT ? o : NULL;
 }
 
 const struct json_value *fmt_arr(const struct json_value *v, const char *path)
 {
-    const struct json_value *o = json_path(v, path);
+    const struct json_value *o = fmt_path(v, path);
     return o && o->type == JSON_ARRAY ? o : NULL;
 }
 
 kb_err fmt_need_str(const struct json_value *obj, const char *key, const char *fmt,
                     const char *where, struct kb_str *out, struct kb_why *why)
 {
-    const struct json_value *v = json_get(obj, key);
+    const struct json_value *v = fmt_get(obj, key);
     if (!v)
         return kb_fail(why, KB_EINVAL, "%s: field '%s' missing", fmt, where);
     if (v->type != JSON_STRING)

@@ -19,8 +19,8 @@ static int fc_detect(const struct json_value *root)
 {
     if (!root || root->type != JSON_OBJECT)
         return 0;
-    if (!json_str(json_get(root, "rule")).p || !json_str(json_get(root, "priority")).p ||
-        !json_str(json_get(root, "output")).p)
+    if (!json_str(fmt_get(root, "rule")).p || !json_str(fmt_get(root, "priority")).p ||
+        !json_str(fmt_get(root, "output")).p)
         return 0;
     return fmt_obj(root, "output_fields") ? 95 : 85;
 }
@@ -40,17 +40,17 @@ static const struct {
  * restarts), else the container's name or id, else the process. */
 static struct kb_str fc_resource(const struct json_value *of)
 {
-    struct kb_str s = json_str(json_get(of, "container.image.repository"));
+    struct kb_str s = json_str(fmt_get(of, "container.image.repository"));
     if (kb_str_empty(s))
-        s = json_str(json_get(of, "container.name"));
+        s = json_str(fmt_get(of, "container.name"));
     if (kb_str_empty(s) || kb_str_eq(s, "host")) {
-        struct kb_str id = json_str(json_get(of, "container.id"));
+        struct kb_str id = json_str(fmt_get(of, "container.id"));
         s = kb_str_eq(id, "host") ? KB_STR_NULL : id;
     }
     if (kb_str_empty(s))
-        s = json_str(json_get(of, "proc.exepath"));
+        s = json_str(fmt_get(of, "proc.exepath"));
     if (kb_str_empty(s))
-        s = json_str(json_get(of, "proc.name"));
+        s = json_str(fmt_get(of, "proc.name"));
     return s;
 }
 
@@ -94,7 +94,7 @@ static kb_err fc_normalize(const struct json_value *root, struct kb_str raw, str
             a.severity = fc_priorities[i].sev;
     if (a.severity < 0)
         return kb_fail(why, KB_EINVAL, FC ": field 'priority' is not a Falco priority");
-    const struct json_value *of = json_get(root, "output_fields");
+    const struct json_value *of = fmt_get(root, "output_fields");
     if (of && of->type != JSON_OBJECT && of->type != JSON_NULL)
         return kb_fail(why, KB_EINVAL, FC ": field 'output_fields' is not an object");
     if (of && of->type != JSON_OBJECT)
@@ -103,9 +103,9 @@ static kb_err fc_normalize(const struct json_value *root, struct kb_str raw, str
     a.title = a.kind;
     a.description = fmt_str(root, "output");
     a.host = fmt_str(root, "hostname");
-    a.actor_user = json_str(json_get(of, "user.name"));
+    a.actor_user = json_str(fmt_get(of, "user.name"));
     a.resource = fc_resource(of);
-    a.account = json_str(json_get(of, "k8s.ns.name"));
+    a.account = json_str(fmt_get(of, "k8s.ns.name"));
     fmt_time(fmt_str(root, "time"), &a.time_ms);
     a.native_id = fmt_str(root, "uuid");
 

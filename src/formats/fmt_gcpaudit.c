@@ -57,7 +57,7 @@ static kb_err ga_normalize(const struct json_value *root, struct kb_str raw, str
 {
     if (!root || root->type != JSON_OBJECT)
         return kb_fail(why, KB_EINVAL, GA ": a log entry must be a JSON object");
-    const struct json_value *p = json_get(root, "protoPayload");
+    const struct json_value *p = fmt_get(root, "protoPayload");
     if (!p)
         return kb_fail(why, KB_EINVAL, GA ": field 'protoPayload' missing");
     if (p->type != JSON_OBJECT)
@@ -94,7 +94,7 @@ static kb_err ga_normalize(const struct json_value *root, struct kb_str raw, str
 
     /* google.rpc.Status: code 0 (or no status) is success. */
     int64_t code = 0;
-    const struct json_value *st = json_path(p, "status.code");
+    const struct json_value *st = fmt_path(p, "status.code");
     if (st && !json_as_int(st, &code))
         code = -1;
     a.outcome = code == 0 ? KB_STR_LIT("success") : KB_STR_LIT("failure");

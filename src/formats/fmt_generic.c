@@ -25,7 +25,7 @@ static const struct json_value *first_member(const struct json_value *obj,
                                              const char *const *keys)
 {
     for (; *keys; keys++) {
-        const struct json_value *v = json_get(obj, *keys);
+        const struct json_value *v = fmt_get(obj, *keys);
         if (v && v->type != JSON_NULL)
             return v;
     }
@@ -72,7 +72,7 @@ static kb_err gen_normalize(const struct json_value *root, struct kb_str raw, st
     if (kb_str_empty(a.kind))
         a.kind = KB_STR_LIT(GEN);
     a.title = fmt_first_str(root, title_keys);
-    struct kb_str desc = json_str(json_get(root, "description"));
+    struct kb_str desc = json_str(fmt_get(root, "description"));
     if (desc.p != a.title.p)
         a.description = desc;
     const struct json_value *sev = first_member(root, sev_keys);
@@ -83,10 +83,10 @@ static kb_err gen_normalize(const struct json_value *root, struct kb_str raw, st
     a.actor_user = fmt_first_str(root, user_keys);
     a.native_id = fmt_text(first_member(root, id_keys), &src, ar);
     a.account = fmt_first_str(root, acct_keys);
-    a.region = json_str(json_get(root, "region"));
-    a.resource = json_str(json_get(root, "resource"));
+    a.region = json_str(fmt_get(root, "region"));
+    a.resource = json_str(fmt_get(root, "resource"));
     for (const char *const *k = time_keys; *k && !a.time_ms; k++)
-        fmt_time_value(json_get(root, *k), &a.time_ms);
+        fmt_time_value(fmt_get(root, *k), &a.time_ms);
     return emit(ctx, &a);
 }
 

@@ -17,7 +17,7 @@ static const struct json_value *gd_finding(const struct json_value *root)
     struct kb_str dt = fmt_str(root, "detail-type");
     struct kb_str src = fmt_str(root, "source");
     if (kb_str_eq(dt, "GuardDuty Finding") || kb_str_eq(src, "aws.guardduty"))
-        return json_get(root, "detail");
+        return fmt_get(root, "detail");
     return root;
 }
 
@@ -31,8 +31,8 @@ static int gd_detect(const struct json_value *root)
     if (kb_str_eq(fmt_str(root, "service.serviceName"), "guardduty"))
         return 95;
     /* A finding without service.serviceName: the shape still says it. */
-    if (json_get(root, "type") && json_get(root, "accountId") && json_get(root, "severity") &&
-        fmt_obj(root, "service") && json_get(root, "schemaVersion"))
+    if (fmt_get(root, "type") && fmt_get(root, "accountId") && fmt_get(root, "severity") &&
+        fmt_obj(root, "service") && fmt_get(root, "schemaVersion"))
         return 80;
     return 0;
 }
@@ -117,7 +117,7 @@ static kb_err gd_normalize(const struct json_value *root, struct kb_str raw, str
     if ((e = fmt_need_str(f, "type", GD, "type", &a.kind, why)) ||
         (e = fmt_need_str(f, "id", GD, "id", &a.native_id, why)))
         return e;
-    const struct json_value *sev = json_get(f, "severity");
+    const struct json_value *sev = fmt_get(f, "severity");
     double score;
     if (!sev)
         return kb_fail(why, KB_EINVAL, GD ": field 'severity' missing");
@@ -146,10 +146,10 @@ static kb_err gd_normalize(const struct json_value *root, struct kb_str raw, str
     if (kb_str_empty(a.actor_user))
         a.actor_user = fmt_str(f, "resource.kubernetesDetails.kubernetesUserDetails.username");
 
-    const struct json_value *sample = json_path(f, "service.additionalInfo.sample");
+    const struct json_value *sample = fmt_path(f, "service.additionalInfo.sample");
     bool is_sample = sample && (sample->type == JSON_TRUE ||
                                 kb_str_eq(json_str(sample), "true"));
-    const struct json_value *archived = json_path(f, "service.archived");
+    const struct json_value *archived = fmt_path(f, "service.archived");
     alert_add_field(&a, "count", fmt_text_at(f, "service.count", &src, ar));
     if (is_sample)
         alert_add_field(&a, "sample", KB_STR_LIT("true"));

@@ -36,11 +36,11 @@ static int scc_detect(const struct json_value *root)
     if (f) {
         struct kb_str name = fmt_str(f, "name");
         bool named = name.p && memmem(name.p, name.n, "/sources/", 9);
-        if (json_get(root, "notificationConfigName"))
+        if (fmt_get(root, "notificationConfigName"))
             return 100;
-        if (named && json_get(f, "category"))
+        if (named && fmt_get(f, "category"))
             return 95;
-        if (json_get(f, "category") && json_get(f, "state"))
+        if (fmt_get(f, "category") && fmt_get(f, "state"))
             return 70;
         return 0;
     }
@@ -127,7 +127,7 @@ static void scc_marks(struct alert *a, const struct json_value *f, struct arena 
 static kb_err scc_etd(const struct json_value *root, struct alert *a, struct kb_why *why)
 {
     const struct json_value *p = fmt_obj(root, "jsonPayload");
-    kb_err e = fmt_need_str(json_get(p, "detectionCategory"), "ruleName", SCC,
+    kb_err e = fmt_need_str(fmt_get(p, "detectionCategory"), "ruleName", SCC,
                             "jsonPayload.detectionCategory.ruleName", &a->kind, why);
     if (e)
         return e;
@@ -158,7 +158,7 @@ static kb_err scc_normalize(const struct json_value *root, struct kb_str raw, st
     a.raw = raw;
     a.json = root;
     kb_err e;
-    const struct json_value *f = json_get(root, "finding");
+    const struct json_value *f = fmt_get(root, "finding");
     if (!f && is_etd_log(root)) {
         if ((e = scc_etd(root, &a, why)))
             return e;

@@ -20,7 +20,7 @@ static const char *const wz_identity[] = {"host", "kind", "actor.ip", NULL};
 static int wz_detect(const struct json_value *root)
 {
     const struct json_value *rule = fmt_obj(root, "rule");
-    if (!rule || !json_get(rule, "level") || !json_get(rule, "id"))
+    if (!rule || !fmt_get(rule, "level") || !fmt_get(rule, "id"))
         return 0;
     if (fmt_obj(root, "agent") || fmt_obj(root, "decoder") || fmt_obj(root, "manager"))
         return 90;
@@ -66,17 +66,17 @@ static kb_err wz_normalize(const struct json_value *root, struct kb_str raw, str
 {
     if (!root || root->type != JSON_OBJECT)
         return kb_fail(why, KB_EINVAL, WZ ": an alert must be a JSON object");
-    const struct json_value *rule = json_get(root, "rule");
+    const struct json_value *rule = fmt_get(root, "rule");
     if (!rule)
         return kb_fail(why, KB_EINVAL, WZ ": field 'rule' missing");
     if (rule->type != JSON_OBJECT)
         return kb_fail(why, KB_EINVAL, WZ ": field 'rule' is not an object");
-    const struct json_value *rid = json_get(rule, "id");
+    const struct json_value *rid = fmt_get(rule, "id");
     if (!rid)
         return kb_fail(why, KB_EINVAL, WZ ": field 'rule.id' missing");
     if (!(rid->type == JSON_STRING && rid->len > 0) && rid->type != JSON_NUMBER)
         return kb_fail(why, KB_EINVAL, WZ ": field 'rule.id' is not a string or number");
-    const struct json_value *lv = json_get(rule, "level");
+    const struct json_value *lv = fmt_get(rule, "level");
     int64_t level;
     if (!lv)
         return kb_fail(why, KB_EINVAL, WZ ": field 'rule.level' missing");
@@ -104,6 +104,7 @@ static kb_err wz_normalize(const struct json_value *root, struct kb_str raw, str
     a.actor_user = fmt_str(root, "data.srcuser");
     if (kb_str_empty(a.actor_user))
         a.actor_user = fmt_str(root, "data.dstuser");
+    a.resource = fmt_str(root, "syscheck.path"); /* file integrity alerts */
     fmt_time(fmt_str(root, "timestamp"), &a.time_ms);
 
     alert_add_field(&a, "rule_id", id);

@@ -25,6 +25,11 @@ extern const struct format format_falco;        /* 7 */
 extern const struct format format_alertmanager; /* 8 */
 extern const struct format format_syslog;       /* 9, fmt_syslog.c */
 
+/* NULL-safe lookups: json_get()/json_path() that accept a NULL or
+ * non-object v (and then return NULL). */
+const struct json_value *fmt_get(const struct json_value *v, const char *key);
+const struct json_value *fmt_path(const struct json_value *v, const char *path);
+
 /* The string at path under v; KB_STR_NULL if absent or not a string. */
 struct kb_str fmt_str(const struct json_value *v, const char *path);
 

@@ -155,6 +155,42 @@ static kb_err json_line(struct splitter *s, const char *line, size_t n, size_t l
     return split_value(s, v, line);
 }
 
+/* Several values, or a document that does not parse: NDJSON when one of the
+ * first non-blank lines is an object or array on its own (a pretty-printed
+ * document's lines almost never are), else one bad event. */
+static bool looks_ndjson(struct splitter *s, const char *body, size_t len)
+{
+    size_t pos = 0;
+    int lines = 0, checked = 0;
+    bool any = false;
+    while (pos < len && checked < 8) {
+        const char *nl = memchr(body + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - body) : len;
+        const char *line = body + pos;
+        size_t n = end - pos;
+        pos = end + 1;
+        if (is_blank(line, n))
+            continue;
+        lines++;
+        checked++;
+        if (any)
+            continue;
+        struct json_value *v = NULL;
+        arena_reset(s->ar);
+        if (n <= s->lim.max_bytes && json_parse(line, n, &s->lim, s->ar, &v, NULL) == KB_OK &&
+            (v->type == JSON_OBJECT || v->type == JSON_ARRAY))
+            any = true;
+    }
+    while (pos < len && lines < 2) { /* a single line is never NDJSON */
+        const char *nl = memchr(body + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - body) : len;
+        if (!is_blank(body + pos, end - pos))
+            lines++;
+        pos = end + 1;
+    }
+    return any && lines >= 2;
+}
+
 kb_err split_payload(const char *body, size_t len, const struct split_opts *o,
                      struct arena *ar, split_fn fn, void *ctx, struct kb_why *why)
 {
@@ -180,11 +216,7 @@ kb_err split_payload(const char *body, size_t len, const struct split_opts *o,
         if (e == KB_OK && is_blank(body + used, len - used)) {
             e = split_value(&s, v, body);
         } else {
-            const char *nl = memchr(body, '\n', len);
-            struct json_value *first = NULL;
-            struct json_error je1 = {0};
-            arena_reset(ar);
-            if (nl && json_parse(body, (size_t)(nl - body), &s.lim, ar, &first, &je1) == KB_OK) {
+            if (looks_ndjson(&s, body, len)) {
                 e = for_each_line(&s, body, len, json_line);
             } else {
                 char msg[200];

@@ -8,8 +8,9 @@
  *   - one JSON value filling the payload: {"Records":[...]} (CloudTrail,
  *     and only that key) gives each record; an array gives each element;
  *     anything else is one event;
- *   - otherwise, when the first line is a JSON value of its own: NDJSON,
- *     each line parsed alone (a bad line is one bad event; arrays and
+ *   - otherwise, when one of the first eight non-blank lines is an object
+ *     or array of its own and there are two lines or more: NDJSON, each
+ *     line parsed alone (a bad line is one bad event; arrays and
  *     Records on a line expand as above);
  *   - otherwise the payload is one bad event (the parse error says where).
  *

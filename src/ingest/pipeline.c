@@ -223,6 +223,8 @@ static void *pipeline_main(void *arg)
 {
     struct pipeline *p = arg;
     int backoff_ms = 100;
+    int64_t counted_ns = kb_mono_ns();
+    int64_t trimmed_ns = 0;
     while (!atomic_load(&p->stop)) {
         size_t n = 0;
         struct kb_why why = {{0}};
@@ -238,6 +240,26 @@ static void *pipeline_main(void *arg)
             continue;
         }
         backoff_ms = 100;
+        if (kb_mono_ns() - counted_ns > 5000000000LL) {
+            /* people change states too (ack, close): refresh the gauge */
+            int64_t by_state[ISSUE_STATE_COUNT];
+            if (db_issue_counts(p->db, by_state, NULL) == KB_OK) {
+                pthread_mutex_lock(&p->mu);
+                memcpy(p->by_state, by_state, sizeof by_state);
+                pthread_mutex_unlock(&p->mu);
+            }
+            counted_ns = kb_mono_ns();
+        }
+        if (p->o.retention_ms > 0 && kb_mono_ns() - trimmed_ns > 60000000000LL) {
+            uint64_t upto;
+            pthread_mutex_lock(&p->mu);
+            upto = p->stats.applied_seq;
+            pthread_mutex_unlock(&p->mu);
+            kb_err te = journal_trim(p->journal, upto, p->o.retention_ms);
+            if (te)
+                log_warn("journal trim failed", "err=\"%s\"", kb_strerror(te));
+            trimmed_ns = kb_mono_ns();
+        }
         if (n == 0) {
             uint64_t next;
             pthread_mutex_lock(&p->mu);

@@ -25,6 +25,8 @@ struct pipeline_opts {
     unsigned cache_mib;      /* SQLite cache; 0 = 16 */
     uint32_t max_json_depth; /* 0 = 64 */
     size_t max_event_bytes;  /* 0 = 1 MiB */
+    int64_t retention_ms;    /* trim applied journal segments older than
+                                this (checked every minute); 0 = keep */
 };
 
 struct pipeline_stats {

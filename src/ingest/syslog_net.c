@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -94,18 +95,21 @@ void syslog_framer_feed(struct syslog_framer *f, const char *p, size_t n, syslog
             } else if (c >= '0' && c <= '9') {
                 f->state = ST_COUNT;
                 f->need = 0;
+                f->ndigits = 0;
             } else {
                 f->state = ST_LINE;
             }
             break;
         case ST_COUNT:
-            if (c >= '0' && c <= '9' && f->msg.len < MAX_COUNT_DIGITS &&
-                !(f->msg.len == 0 && c == '0')) {
+            if (c >= '0' && c <= '9' && f->ndigits < MAX_COUNT_DIGITS &&
+                !(f->ndigits == 0 && c == '0')) {
                 f->need = f->need * 10 + (size_t)(c - '0');
+                f->ndigits++;
                 put(f, &c, 1);
                 i++;
-            } else if (c == ' ' && f->msg.len > 0 && !f->cut) {
+            } else if (c == ' ' && f->ndigits > 0) {
                 buf_reset(&f->msg);
+                f->cut = false;
                 f->state = ST_OCTET;
                 i++;
             } else { /* not a count: the digits start an LF-framed message */
@@ -166,7 +170,7 @@ void syslog_framer_finish(struct syslog_framer *f, syslog_frame_fn cb, void *ctx
 {
     switch (f->state) {
     case ST_COUNT:
-        if (f->msg.len)
+        if (f->ndigits)
             f->framing_errors++;
         f->state = ST_LINE;
         deliver(f, cb, ctx);

@@ -48,6 +48,7 @@ struct syslog_framer {
     size_t max;            /* message bound (>= 1) */
     int state;             /* see syslog_net.c */
     size_t need;           /* octet counting: bytes of the frame still due */
+    unsigned ndigits;      /* digits of the count read so far */
     bool cut;              /* the current frame overflowed max */
     struct buf msg;        /* the message so far (max bytes at most) */
     uint64_t messages;     /* delivered */

@@ -39,7 +39,8 @@ kb_err buf_puts(struct buf *b, const char *s);
 kb_err buf_putc(struct buf *b, char c);
 kb_err buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-kb_err buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+kb_err buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Hands the contents to the caller (free() them) and empties the buffer.
  * Returns an empty string, never NULL, when nothing was appended. */
 char *buf_take(struct buf *b, size_t *len);

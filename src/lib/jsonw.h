@@ -37,6 +37,9 @@ void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
 /* Writes already-serialized JSON text verbatim (caller guarantees validity). */
 void jw_raw(struct jw *w, const char *json, size_t n);
+/* Writes valid JSON text with the whitespace between tokens removed, so a
+ * pretty-printed event stays on one NDJSON line. */
+void jw_raw_compact(struct jw *w, const char *json, size_t n);
 /* Convenience: key + value. */
 void jw_kv_str(struct jw *w, const char *key, const char *s);
 void jw_kv_kstr(struct jw *w, const char *key, struct kb_str s);

@@ -26,6 +26,11 @@
  * outside it. A group larger than max_pending is admitted alone once the
  * pending buffer is empty, so pending memory is bounded by max_pending or
  * the largest single append (itself bounded by JR_MAX_GROUP).
+ *
+ * Open verifies every record of every segment (crc and numbering), reading
+ * 1 MiB at a time. Readers pread 1 MiB at a time and check crcs too; a closed
+ * reader leaves its position behind (struct hint) so that a consumer opening
+ * one reader per batch does not rescan its segment each time.
  */
 #include "store/journal.h"
 
@@ -53,6 +58,7 @@
 #define JR_MAX_GROUP ((size_t)1 << 30)         /* one append, headers included */
 #define JR_MAX_CALLBACKS ((size_t)1 << 20)     /* pending journal_on_durable */
 #define JR_MAX_SEGMENTS ((size_t)1 << 20)      /* segment files in a journal */
+#define JR_HINTS 4                             /* remembered reader positions */
 
 struct seg {
     uint64_t first; /* seq of its first record */
@@ -62,6 +68,13 @@ struct seg {
 struct pbuf {
     char *p;
     size_t len, cap;
+};
+
+/* Where a closed reader stopped: record seq starts at offset off of segment
+ * seg_first. A consumer that reads in batches (one reader per batch) resumes
+ * there instead of scanning its segment from the start. */
+struct hint {
+    uint64_t seq, seg_first, off;
 };
 
 struct cb {
@@ -106,7 +119,9 @@ struct journal {
     size_t nsegs, segs_cap;
     struct cb *heap;  /* min-heap by seq */
     size_t nheap, heap_cap;
-    uint64_t bytes, syncs, torn_bytes;
+    uint64_t bytes, syncs, torn_bytes, durable_at_open;
+    struct hint hints[JR_HINTS];
+    unsigned hint_next;
 
     /* writer thread only */
     struct pbuf wbuf;
@@ -127,6 +142,7 @@ struct journal_reader {
     uint64_t durable;   /* cached durable_seq */
     uint64_t file_seq;  /* seq of the next record in the file */
     uint64_t after;
+    bool broken;        /* an error was returned: the position is unknown */
 };
 
 /* ---- encoding ---------------------------------------------------------- */
@@ -708,6 +724,7 @@ kb_err journal_open(const char *dir, const struct journal_opts *opts, struct jou
     if (rc != KB_OK)
         goto fail;
     atomic_init(&j->durable_seq, j->next_seq - 1);
+    j->durable_at_open = j->next_seq - 1;
 
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -898,8 +915,7 @@ void journal_stats(struct journal *j, struct journal_stats *out)
     if (!j)
         return;
     pthread_mutex_lock(&j->mu);
-    uint64_t d = atomic_load(&j->durable_seq), first = j->segs[0].first;
-    out->records = d >= first ? d - first + 1 : 0;
+    out->records = atomic_load(&j->durable_seq) - j->durable_at_open;
     out->bytes = j->bytes;
     out->syncs = j->syncs;
     out->segments = j->nsegs;
@@ -1023,6 +1039,26 @@ kb_err journal_reader_open(struct journal *j, uint64_t after, struct journal_rea
     r->j = j;
     r->after = after;
     r->b = (struct rbuf){.fd = -1, .p = kb_malloc(JR_CHUNK), .cap = JR_CHUNK};
+    struct hint h = {0};
+    pthread_mutex_lock(&j->mu);
+    for (size_t i = 0; i < JR_HINTS; i++)
+        if (j->hints[i].seq == after + 1)
+            h = j->hints[i];
+    pthread_mutex_unlock(&j->mu);
+    if (h.seq != 0) {
+        char name[JR_NAME_LEN + 1];
+        seg_name(h.seg_first, name);
+        int fd = openat(j->dirfd, name, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) { /* else trimmed since: seek as usual */
+            rbuf_reset(&r->b, fd);
+            r->b.off = h.off;
+            r->seg_first = h.seg_first;
+            r->file_seq = h.seq;
+            reader_refresh(r);
+            *out = r;
+            return KB_OK;
+        }
+    }
     kb_err rc = reader_seek(r, after + 1);
     if (rc != KB_OK) {
         journal_reader_close(r);
@@ -1032,10 +1068,8 @@ kb_err journal_reader_open(struct journal *j, uint64_t after, struct journal_rea
     return KB_OK;
 }
 
-kb_err journal_reader_next(struct journal_reader *r, struct journal_entry *e)
+static kb_err reader_next(struct journal_reader *r, struct journal_entry *e)
 {
-    if (!r || !e)
-        return KB_EINVAL;
     for (;;) {
         if (atomic_load(&r->j->failed))
             return KB_EIO;
@@ -1077,10 +1111,33 @@ kb_err journal_reader_next(struct journal_reader *r, struct journal_entry *e)
     }
 }
 
+kb_err journal_reader_next(struct journal_reader *r, struct journal_entry *e)
+{
+    if (!r || !e)
+        return KB_EINVAL;
+    kb_err rc = reader_next(r, e);
+    if (rc != KB_OK && rc != KB_ENOTFOUND)
+        r->broken = true;
+    return rc;
+}
+
 void journal_reader_close(struct journal_reader *r)
 {
     if (!r)
         return;
+    if (r->b.fd >= 0 && !r->broken && r->file_seq > r->after) {
+        struct journal *j = r->j;
+        struct hint h = {r->file_seq, r->seg_first, rbuf_tell(&r->b)};
+        pthread_mutex_lock(&j->mu);
+        size_t slot = j->hint_next;
+        for (size_t i = 0; i < JR_HINTS; i++)
+            if (j->hints[i].seq == h.seq)
+                slot = i;
+        j->hints[slot] = h;
+        if (slot == j->hint_next)
+            j->hint_next = (j->hint_next + 1) % JR_HINTS;
+        pthread_mutex_unlock(&j->mu);
+    }
     if (r->b.fd >= 0)
         close(r->b.fd);
     free(r->b.p);

@@ -99,7 +99,7 @@ uint64_t journal_durable_seq(struct journal *j);
 
 /* Counters for /metrics. */
 struct journal_stats {
-    uint64_t records;      /* durable records */
+    uint64_t records;      /* records made durable since open */
     uint64_t bytes;        /* durable bytes written since open */
     uint64_t syncs;        /* fdatasync calls since open */
     uint64_t segments;     /* segment files present */

@@ -25,12 +25,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-/* MHD polling threads. One thread parses events faster than the journal can
- * fsync them; see the concurrency test and bench notes in the report. */
+/* MHD polling threads. Measured with the concurrency test in
+ * tests/unit/web (50 keep-alive clients, one event per request): the fsync
+ * is the limit, and a pool of 2 or 4 threads did not raise throughput. */
+#ifndef WEB_THREADS
 #define WEB_THREADS 1u
+#endif
 #define WEB_DEFAULT_MAX_BODY (64u * 1024 * 1024)
 #define WEB_METRICS_MAX (8u * 1024 * 1024)
 #define WEB_STOP_WAIT_MS 10000
@@ -427,13 +431,18 @@ kb_err web_start(const struct web_deps *deps, struct web **out, struct kb_why *w
     unsigned maxconn = cfg->http.max_connections ? cfg->http.max_connections : 1024;
     unsigned timeout = cfg->http.timeout_s ? cfg->http.timeout_s : 30;
     errno = 0;
+    /* The logger goes first so that MHD reports option errors through it. */
+    struct MHD_OptionItem pool[] = {
+        {WEB_THREADS > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, WEB_THREADS, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
     w->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w,
+                              MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
                               MHD_OPTION_CONNECTION_LIMIT, maxconn,
                               MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-                              MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                              MHD_OPTION_THREAD_POOL_SIZE, WEB_THREADS,
+                              MHD_OPTION_ARRAY, pool,
                               MHD_OPTION_END);
     if (!w->mhd) {
         int err = errno;
@@ -481,6 +490,11 @@ void web_stop(struct web *w)
     w->stopping = true;
     pthread_mutex_unlock(&w->mu);
     MHD_socket lfd = MHD_quiesce_daemon(w->mhd);
+    /* MHD no longer polls the listening socket but it stays open until after
+     * MHD_stop_daemon; shutting it down makes new clients fail at once
+     * instead of waiting in the backlog. */
+    if (lfd != MHD_INVALID_SOCKET)
+        shutdown(lfd, SHUT_RDWR);
     if (!wait_inflight(w, WEB_STOP_WAIT_MS)) {
         log_warn("http stop: requests still wait for the journal; answering 503",
                  "count=%zu", inflight(w));

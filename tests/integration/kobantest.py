@@ -94,6 +94,7 @@ class Daemon:
     def __init__(self, data=None, config=None, env=None, syslog=True, spool=True, extra=()):
         self.own_dir = data is None
         self.data = data or tempfile.mkdtemp(prefix="koban-it-")
+        os.makedirs(self.data, exist_ok=True)
         self.config = config
         self.env = dict(os.environ, **(env or {}))
         self.syslog = syslog

@@ -25,7 +25,7 @@ struct tl_out {
 
 /* Alerts only borrow from the raw text and the arena, so a copy stays valid
  * while both live. */
-static kb_err tl_collect(void *ctx, struct alert *a)
+static inline kb_err tl_collect(void *ctx, struct alert *a)
 {
     struct tl_out *o = ctx;
     if (o->n < TL_MAX_ALERTS)
@@ -142,7 +142,7 @@ struct tl_check {
     void *more_ctx;
 };
 
-static void tl_check_event(void *vctx, struct kb_str raw)
+static inline void tl_check_event(void *vctx, struct kb_str raw)
 {
     struct tl_check *c = vctx;
     c->events++;
@@ -177,7 +177,7 @@ static void tl_check_event(void *vctx, struct kb_str raw)
 }
 
 /* Splits every file ending in sfx under dir and checks each event. */
-static void tl_check_file(void *vctx, const char *path)
+static inline void tl_check_file(void *vctx, const char *path)
 {
     size_t len = 0;
     char *text = t_read_file(path, &len);
@@ -187,6 +187,12 @@ static void tl_check_file(void *vctx, const char *path)
     size_t n = tl_split(text, len, tl_check_event, vctx);
     T_CHECKF(n > 0, "no events in %s", path);
     free(text);
+}
+
+/* The string at a dotted path ("fields.rule_id"). */
+static inline struct kb_str tl_get(const struct json_value *root, const char *path)
+{
+    return json_str(json_path(root, path));
 }
 
 /* A kb_str as a NUL-terminated copy in a static buffer, for messages. */

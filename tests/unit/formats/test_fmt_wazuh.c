@@ -64,6 +64,8 @@ static void test_examples(void)
         T_EQ_INT(s.al[4].severity, KB_SEV_LOW);    /* level 3 */
         T_CHECK(kb_str_empty(s.al[5].actor_ip));   /* syscheck: no address */
         T_EQ_KSTR(s.al[5].kind, "wazuh:550");
+        T_EQ_KSTR(s.al[5].resource, "/etc/ssh/sshd_config");
+        T_CHECK(kb_str_empty(a->resource));
     }
     arena_release(&ar);
     free(t);

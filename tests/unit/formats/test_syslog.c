@@ -1016,6 +1016,42 @@ static void test_wazuh_exact(void)
     }
 }
 
+/* examples/syslog/auth.log: every sshd and sudo line gets a specific kind. */
+static void test_example_file(void)
+{
+    size_t len;
+    char *buf = t_read_file(KOBAN_SOURCE_DIR "/examples/syslog/auth.log", &len);
+    T_CHECK(buf != NULL);
+    if (!buf)
+        return;
+    char **lines = calloc(MAX_LINES, sizeof *lines);
+    size_t n = split_lines(buf, len, lines, MAX_LINES);
+    int failures_from_attacker = 0, accepted = 0, sudo = 0, generic = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!lines[i][0])
+            continue;
+        struct got g = norm(lines[i], REF_2024);
+        T_EQ_KSTR(g.a.host, "web-01");
+        T_CHECK(g.a.time_ms > 0);
+        if (has_kind_prefix(g.a.kind, "syslog:")) {
+            generic++;
+            T_CHECKF(0, "line %zu: generic kind %.*s", i + 1, (int)g.a.kind.n, g.a.kind.p);
+        }
+        if (kb_str_eq(g.a.outcome, "failure") && kb_str_eq(g.a.actor_ip, "203.0.113.77"))
+            failures_from_attacker++;
+        if (has_kind_prefix(g.a.kind, "sshd:accepted_"))
+            accepted++;
+        if (has_kind_prefix(g.a.kind, "sudo:"))
+            sudo++;
+    }
+    T_EQ_INT(generic, 0);
+    T_CHECK(failures_from_attacker >= 15);
+    T_EQ_INT(accepted, 2);
+    T_CHECK(sudo >= 4);
+    free(lines);
+    free(buf);
+}
+
 int main(void)
 {
     T_RUN(test_rfc5424);
@@ -1028,6 +1064,7 @@ int main(void)
     T_RUN(test_loghub_linux);
     T_RUN(test_wazuh_logs);
     T_RUN(test_wazuh_exact);
+    T_RUN(test_example_file);
     arena_release(&t_ar);
     return t_done();
 }

@@ -1,0 +1,353 @@
+#!/bin/bash
+# bench/run.sh BUILD_DIR — koban's benchmarks beside Alertmanager, on 127.0.0.1 only.
+#
+# Runs every benchmark BENCH_RUNS times (default 5), each on a fresh server
+# and a fresh data directory under /tmp (removed at exit), and prints a table
+# of medians (with min and max), the ratio against Alertmanager measured in
+# the same run, the target and whether it is met. See docs/BENCHMARKS.md.
+#
+#   1. http_batch   POST /v1/events, 100 CloudTrail events per request
+#   2. http_single  one event per request, many keep-alive connections
+#   3. ingest_file  `koban ingest` of an NDJSON file of CloudTrail events
+#   4. memory       daemon RSS per open issue after 1M distinct issues via HTTP
+#
+# Knobs (environment): BENCH_RUNS, BENCH_BATCH_REQUESTS, BENCH_BATCH_CONNS,
+# BENCH_SINGLE_REQUESTS, BENCH_SINGLE_CONNS, BENCH_INGEST_EVENTS,
+# BENCH_MEM_EVENTS, BENCH_MEM_RUNS, BENCH_DISTINCT, BENCH_DURATION_S,
+# BENCH_AM_BATCHES, BENCH_AM_SINGLE, BENCH_MAX_S (stop starting new runs
+# after this many seconds), KOBAN_BENCH_DATA (CloudTrail samples),
+# KOBAN_AM_KIT (the Alertmanager load kit), BENCH_KEEP=1 (keep the temp dir).
+set -euo pipefail
+
+BUILD=${1:?usage: bench/run.sh BUILD_DIR}
+BUILD=$(cd "$BUILD" && pwd)
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+KOBAN=$BUILD/koban
+LOAD=$BUILD/bench_load
+ING=$BUILD/bench_ingest
+RUNS=${BENCH_RUNS:-5}
+BATCH_REQ=${BENCH_BATCH_REQUESTS:-3000}
+BATCH_CONNS=${BENCH_BATCH_CONNS:-8}
+SINGLE_REQ=${BENCH_SINGLE_REQUESTS:-200000}
+SINGLE_CONNS=${BENCH_SINGLE_CONNS:-128}
+INGEST_EVENTS=${BENCH_INGEST_EVENTS:-1000000}
+MEM_EVENTS=${BENCH_MEM_EVENTS:-1000000}
+MEM_RUNS=${BENCH_MEM_RUNS:-1}
+DISTINCT=${BENCH_DISTINCT:-1000}
+DUR=${BENCH_DURATION_S:-20}
+AM_BATCHES=${BENCH_AM_BATCHES:-1000}
+AM_SINGLE=${BENCH_AM_SINGLE:-10000}
+MAX_S=${BENCH_MAX_S:-780}
+DATA=${KOBAN_BENCH_DATA:-$ROOT/../shared/data/cloudtrail}
+AMKIT=${KOBAN_AM_KIT:-$ROOT/../shared/peers/alertmanager}
+AMBIN=$(command -v prometheus-alertmanager || true)
+
+for f in "$KOBAN" "$LOAD" "$ING"; do
+    [ -x "$f" ] || { echo "bench: $f is missing (make bench builds it)" >&2; exit 2; }
+done
+unset KOBAN_CONFIG
+TMP=$(mktemp -d /tmp/koban-bench.XXXXXX)
+RES=$TMP/results.txt
+: > "$RES"
+KPID="" AMPID=""
+T_START=$(date +%s)
+
+cleanup() {
+    [ -n "$KPID" ] && kill -TERM "$KPID" 2>/dev/null && wait "$KPID" 2>/dev/null || true
+    [ -n "$AMPID" ] && kill -TERM "$AMPID" 2>/dev/null && wait "$AMPID" 2>/dev/null || true
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+cd "$TMP"   # no ./koban.yaml is picked up: built-in defaults
+
+log() { printf '%s\n' "$*" >&2; }
+# kv "LINE" KEY -> the value of KEY=... in a bench_load/bench_ingest line
+kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
+record() { printf '%s %s\n' "$1" "$2" >> "$RES"; }
+rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM:/{print $2}' "/proc/$1/status"; }
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+elapsed() { echo $(( $(date +%s) - T_START )); }
+
+# ---- koban daemon -----------------------------------------------------------
+start_koban() { # DIR -> KPID, KURL
+    local dir=$1
+    mkdir -p "$dir"
+    "$KOBAN" serve --data-dir "$dir" --listen 127.0.0.1:0 --syslog-udp '' --syslog-tcp '' \
+        --no-spool >> "$dir.log" 2>&1 &
+    KPID=$!
+    for _ in $(seq 200); do
+        if [ -s "$dir/serve.json" ] && grep -q "\"pid\":$KPID[,}]" "$dir/serve.json"; then
+            KURL=$(sed -n 's/.*"http":"\([^"]*\)".*/\1/p' "$dir/serve.json")
+            return 0
+        fi
+        kill -0 "$KPID" 2>/dev/null || break
+        sleep 0.1
+    done
+    log "bench: koban serve did not start; its log:"; tail -20 "$dir.log" >&2
+    KPID=""; return 1
+}
+stop_koban() {
+    [ -n "$KPID" ] || return 0
+    kill -TERM "$KPID" 2>/dev/null || true
+    for _ in $(seq 600); do kill -0 "$KPID" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$KPID" 2>/dev/null && { log "bench: koban did not stop in 60 s; killing"; kill -KILL "$KPID"; }
+    wait "$KPID" 2>/dev/null || true
+    KPID=""
+}
+metric() { curl -sf "http://$KURL/metrics" | awk -v m="$1" '$1==m{print $2; exit}'; }
+# Waits until the store has applied everything durable; prints the seconds waited.
+wait_applied() {
+    local t0 lag
+    t0=$(date +%s.%N)
+    for _ in $(seq 1800); do
+        lag=$(metric koban_journal_lag_records || true)
+        [ "${lag:-x}" = 0 ] && break
+        sleep 0.1
+    done
+    awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}'
+}
+
+# ---- Alertmanager -----------------------------------------------------------
+start_am() { # DIR -> AMPID, AMPORT
+    local dir=$1
+    mkdir -p "$dir/data"
+    AMPORT=$(free_port)
+    "$AMBIN" --config.file="$AMKIT/am_null.yml" --storage.path="$dir/data" \
+        --web.listen-address="127.0.0.1:$AMPORT" --cluster.listen-address= --log.level=warn \
+        > "$dir/am.log" 2>&1 &
+    AMPID=$!
+    for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$AMPORT/-/ready" >/dev/null 2>&1 && return 0
+        kill -0 "$AMPID" 2>/dev/null || break
+        sleep 0.1
+    done
+    log "bench: alertmanager did not start"; tail -5 "$dir/am.log" >&2; AMPID=""; return 1
+}
+stop_am() {
+    [ -n "$AMPID" ] || return 0
+    kill -TERM "$AMPID" 2>/dev/null || true
+    wait "$AMPID" 2>/dev/null || true
+    AMPID=""
+}
+# The kit's wrk script: BATCHES requests of BSIZE alerts, all distinct from IDBASE.
+am_wrk() { # NAME BATCHES BSIZE IDBASE CONNS -> alerts/s on stdout
+    local out=$TMP/wrk_$1.out
+    wrk -t1 -c"$5" -d120s --timeout 30s -s "$AMKIT/post_alerts.lua" \
+        "http://127.0.0.1:$AMPORT" -- "$2" "$3" 0 "$4" > "$out" 2>&1 || true
+    local res; res=$(grep RESULT "$out" || true)
+    [ -n "$res" ] || { log "bench: wrk gave no RESULT:"; tail -3 "$out" >&2; return 1; }
+    local n e bad
+    n=$(printf '%s' "$res" | sed 's/.*responses=\([0-9]*\).*/\1/')
+    e=$(printf '%s' "$res" | sed 's/.*elapsed_s=\([0-9.]*\).*/\1/')
+    bad=$(printf '%s' "$res" | sed 's/.*non200=\([0-9]*\).*/\1/')
+    [ "$bad" = 0 ] || log "bench: alertmanager answered $bad non-200 responses"
+    awk -v n="$n" -v b="$3" -v e="$e" 'BEGIN{printf "%.0f", n*b/e}'
+}
+
+# ---- payloads -----------------------------------------------------------------
+TPL=$TMP/templates.ndjson
+if [ -d "$DATA" ] && "$ING" templates --data "$DATA" --out "$TPL" > "$TMP/tpl.txt"; then
+    log "bench: payload: real CloudTrail records from $DATA ($(cat "$TMP/tpl.txt"))"
+else
+    log "bench: payload: $DATA has no usable CloudTrail records; using bench_load's built-in record"
+    "$LOAD" --print-template > "$TPL"
+fi
+PAYLOAD=(--payload "$TPL")
+AMTPL=$TMP/am_template.ndjson
+# The same alert as the kit's post_alerts.lua, for bench_load against Alertmanager.
+printf '%s\n' '{"labels":{"alertname":"Bench{{ID}}","source":"bench","instance":"host-{{SEQ}}","severity":"high"},"annotations":{"summary":"bench alert {{SEQ}}"},"generatorURL":"http://127.0.0.1/x"}' > "$AMTPL"
+
+NDJSON=$TMP/ingest.ndjson
+log "bench: writing $INGEST_EVENTS events for the file benchmark"
+"$ING" gen --templates "$TPL" --out "$NDJSON" --count "$INGEST_EVENTS" --distinct "$DISTINCT" > /dev/null
+log "bench: $(du -h "$NDJSON" | cut -f1) in $NDJSON"
+
+if [ -z "$AMBIN" ] || [ ! -f "$AMKIT/post_alerts.lua" ] || ! command -v wrk >/dev/null; then
+    log "bench: SKIPPING Alertmanager (needs prometheus-alertmanager, wrk and the kit in $AMKIT);"
+    log "       ratios will be missing. Install: apt-get install prometheus-alertmanager wrk"
+    AMBIN=""
+fi
+
+# ---- runs ---------------------------------------------------------------------
+for r in $(seq "$RUNS"); do
+    if [ "$(elapsed)" -gt "$MAX_S" ]; then
+        log "bench: time budget (${MAX_S}s) spent after $((r-1)) runs; not starting run $r"
+        break
+    fi
+    log "bench: run $r/$RUNS ($(elapsed)s)"
+
+    # 1. batches of 100 over keep-alive connections
+    d=$TMP/k_batch_$r
+    start_koban "$d"
+    "$LOAD" --url "$KURL" "${PAYLOAD[@]}" --batch 100 --connections "$BATCH_CONNS" \
+        --requests 20 --distinct "$DISTINCT" --id-base 900000000 > /dev/null  # warm-up: 2,000 events
+    line=$("$LOAD" --url "$KURL" "${PAYLOAD[@]}" --batch 100 --connections "$BATCH_CONNS" \
+        --requests "$BATCH_REQ" --duration-s "$DUR" --distinct "$DISTINCT" --server-pid "$KPID") || true
+    log "  koban http_batch:  $line"
+    record http_batch "$(kv "$line" events_per_s)"
+    record http_batch_p50_ms "$(kv "$line" p50_ms)"
+    record http_batch_p99_ms "$(kv "$line" p99_ms)"
+    record http_batch_cpu_us "$(kv "$line" server_cpu_us_per_event)"
+    record http_batch_errors "$(kv "$line" errors)"
+    w=$(wait_applied); acc=$(kv "$line" accepted); el=$(kv "$line" elapsed_s)
+    log "  store caught up ${w}s after the last ack"
+    record http_batch_stored "$(awk -v a="$acc" -v e="$el" -v w="$w" 'BEGIN{printf "%.0f", a/(e+w)}')"
+    stop_koban; rm -rf "$d"
+
+    # 2. one event per request, many connections
+    d=$TMP/k_single_$r
+    start_koban "$d"
+    "$LOAD" --url "$KURL" "${PAYLOAD[@]}" --batch 1 --connections "$SINGLE_CONNS" \
+        --requests 2000 --distinct "$DISTINCT" --id-base 900000000 > /dev/null
+    line=$("$LOAD" --url "$KURL" "${PAYLOAD[@]}" --batch 1 --connections "$SINGLE_CONNS" \
+        --requests "$SINGLE_REQ" --duration-s "$DUR" --distinct "$DISTINCT" --server-pid "$KPID") || true
+    log "  koban http_single: $line"
+    record http_single "$(kv "$line" events_per_s)"
+    record http_single_p50_ms "$(kv "$line" p50_ms)"
+    record http_single_p99_ms "$(kv "$line" p99_ms)"
+    record http_single_cpu_us "$(kv "$line" server_cpu_us_per_event)"
+    record http_single_errors "$(kv "$line" errors)"
+    stop_koban; rm -rf "$d"
+
+    # 3. koban ingest FILE
+    d=$TMP/k_ingest_$r
+    line=$("$ING" run --koban "$KOBAN" --data-dir "$d" "$NDJSON") || true
+    log "  koban ingest_file: $line"
+    record ingest_file "$(kv "$line" events_per_s)"
+    record ingest_file_self "$(kv "$line" koban_events_per_s)"
+    record ingest_file_cpu_us "$(awk -v c="$(kv "$line" cpu_s)" -v n="$(kv "$line" accepted)" \
+        'BEGIN{if (n > 0) printf "%.2f", 1e6*c/n}')"
+    rm -rf "$d" "$d.log"
+
+    # Alertmanager, same run: the kit's wrk script, then bench_load (same client as koban).
+    if [ -n "$AMBIN" ]; then
+        d=$TMP/am_$r
+        start_am "$d"
+        rss0=$(rss_kb "$AMPID")
+        v=$(am_wrk batch_$r "$AM_BATCHES" 100 0 4) && record am_batch_wrk "$v"
+        sleep 1
+        rss1=$(rss_kb "$AMPID")
+        n=$((AM_BATCHES * 100))
+        record am_bytes_per_alert "$(( (rss1 - rss0) * 1024 / n ))"
+        log "  alertmanager wrk batch: ${v:-?} alerts/s; RSS ${rss0} -> ${rss1} KiB at $n active"
+        v=$(am_wrk single_$r "$AM_SINGLE" 1 10000000 4) && record am_single_wrk "$v"
+        log "  alertmanager wrk single (4 conns): ${v:-?} alerts/s"
+        line=$("$LOAD" --url "127.0.0.1:$AMPORT" --path /api/v2/alerts --payload "$AMTPL" \
+            --batch 100 --connections "$BATCH_CONNS" --requests "$AM_BATCHES" --duration-s "$DUR" \
+            --distinct 10 --id-base 0 --server-pid "$AMPID") || true
+        log "  alertmanager bench_load batch: $line"
+        record am_batch "$(kv "$line" events_per_s)"
+        record am_batch_cpu_us "$(kv "$line" server_cpu_us_per_event)"
+        line=$("$LOAD" --url "127.0.0.1:$AMPORT" --path /api/v2/alerts --payload "$AMTPL" \
+            --batch 1 --format array --connections "$SINGLE_CONNS" --requests "$((AM_SINGLE * 3))" \
+            --duration-s "$DUR" --distinct 10 --server-pid "$AMPID") || true
+        log "  alertmanager bench_load single: $line"
+        record am_single "$(kv "$line" events_per_s)"
+        record am_single_cpu_us "$(kv "$line" server_cpu_us_per_event)"
+        stop_am; rm -rf "$d"
+    fi
+done
+
+# ---- 4. memory per open issue -------------------------------------------------
+MEM_REQ=$(( (MEM_EVENTS + 99) / 100 ))
+for r in $(seq "$MEM_RUNS"); do
+    log "bench: memory run $r/$MEM_RUNS: $((MEM_REQ * 100)) events with distinct identities ($(elapsed)s)"
+    d=$TMP/k_mem_$r
+    start_koban "$d"
+    sleep 1
+    rss0=$(rss_kb "$KPID")
+    line=$("$LOAD" --url "$KURL" "${PAYLOAD[@]}" --batch 100 --connections 4 --requests "$MEM_REQ" \
+        --duration-s 300 --distinct 0 --id-base 0 --server-pid "$KPID") || true
+    log "  load: $line"
+    w=$(wait_applied)
+    open=$(metric 'koban_issues{state="open"}' || true)
+    sleep 1
+    rss1=$(rss_kb "$KPID"); hwm1=$(hwm_kb "$KPID")
+    dbb=$(du -sb "$d" | cut -f1)
+    log "  store caught up after ${w}s; open issues: ${open:-?}; RSS ${rss0} -> ${rss1} KiB (peak ${hwm1}); data dir $((dbb / 1048576)) MiB"
+    stop_koban
+    start_koban "$d"   # the same store, a fresh process
+    sleep 2
+    rss2=$(rss_kb "$KPID")
+    log "  restarted on the same store: RSS ${rss2} KiB"
+    stop_koban; rm -rf "$d" "$d.log"
+    n=${open:-0}; [ "$n" -gt 0 ] 2>/dev/null || n=$((MEM_REQ * 100))
+    record mem_bytes_per_issue "$(( (rss1 - rss0) * 1024 / n ))"
+    record mem_rss_per_issue "$(( rss1 * 1024 / n ))"
+    record mem_restart_rss_per_issue "$(( rss2 * 1024 / n ))"
+    record mem_disk_per_issue "$(( dbb / n ))"
+    record mem_open_issues "$n"
+done
+
+# ---- bench_json (written separately; included when built) -----------------------
+if [ -x "$BUILD/bench_json" ]; then
+    log "bench: bench_json ($(elapsed)s)"
+    for r in $(seq "$RUNS"); do
+        "$BUILD/bench_json" > "$TMP/json_$r.txt" 2>&1 || log "bench: bench_json failed (run $r)"
+        # Every "name ... key=number" line becomes a row named "json:name:key".
+        awk '{ for (i = 2; i <= NF; i++) if (split($i, kv, "=") == 2 && kv[2] ~ /^[0-9.]+$/)
+                 print "json:" $1 ":" kv[1], kv[2] }' "$TMP/json_$r.txt" >> "$RES"
+    done
+else
+    log "bench: $BUILD/bench_json not built; skipped"
+fi
+
+# ---- summary ------------------------------------------------------------------
+stats() { # KEY -> "median min max n" (empty when no value)
+    awk -v k="$1" '$1==k && $2 != "" {print $2}' "$RES" | sort -g | awk '
+        {v[NR]=$1} END { if (NR == 0) exit
+          m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2
+          printf "%s %s %s %d", m, v[1], v[NR], NR }'
+}
+med() { stats "$1" | cut -d' ' -f1; }
+fmt() { awk -v x="$1" 'BEGIN{ if (x == "") print "-"; else if (x+0 >= 1000) printf "%\047d", x; else printf "%.4g", x }'; }
+ratio() { # A B -> A/B
+    awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b == "" || b+0 == 0) print "-"; else printf "%.2fx", a/b }'
+}
+row() { # LABEL KEY UNIT RATIO TARGET OP(ge|le|-) TGT
+    local s m mi ma n met="-"
+    s=$(stats "$2")
+    if [ -z "$s" ]; then m=""; mi=""; ma=""; n=0; else read -r m mi ma n <<< "$s"; fi
+    if [ -n "$m" ] && [ "$6" != "-" ]; then
+        met=$(awk -v m="$m" -v t="$7" -v op="$6" 'BEGIN{ ok = op == "ge" ? m >= t : m <= t; print ok ? "met" : "NOT met" }')
+    fi
+    printf '%-34s %12s %12s %12s %3s  %-8s %-9s %12s %s\n' "$1" "$(fmt "$m")" "$(fmt "$mi")" \
+        "$(fmt "$ma")" "$n" "$3" "$4" "$5" "$met"
+}
+echo
+echo "koban benchmarks — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, runs=$RUNS, $(elapsed)s"
+printf '%-34s %12s %12s %12s %3s  %-8s %-9s %12s %s\n' benchmark median min max n unit "vs AM" target ""
+row "1. HTTP, batch 100, ${BATCH_CONNS} conns" http_batch ev/s "$(ratio "$(med http_batch)" "$(med am_batch)")" ">= 270,000" ge 270000
+row "   ... acked and applied to store" http_batch_stored ev/s "$(ratio "$(med http_batch_stored)" "$(med am_batch)")" "" - 0
+row "   p50 latency" http_batch_p50_ms ms "" "" - 0
+row "   p99 latency" http_batch_p99_ms ms "" "" - 0
+row "   server CPU per event" http_batch_cpu_us us "$(ratio "$(med http_batch_cpu_us)" "$(med am_batch_cpu_us)")" "" - 0
+row "2. HTTP, 1 event/req, ${SINGLE_CONNS} conns" http_single ev/s "$(ratio "$(med http_single)" "$(med am_single)")" ">= 60,000" ge 60000
+row "   p50 latency" http_single_p50_ms ms "" "" - 0
+row "   p99 latency" http_single_p99_ms ms "" "" - 0
+row "   server CPU per event" http_single_cpu_us us "$(ratio "$(med http_single_cpu_us)" "$(med am_single_cpu_us)")" "" - 0
+row "3. koban ingest FILE (whole process)" ingest_file ev/s "" ">= 500,000" ge 500000
+row "   as koban reports it" ingest_file_self ev/s "" "" - 0
+row "   CPU per event" ingest_file_cpu_us us "" "" - 0
+row "4. RSS growth per open issue" mem_bytes_per_issue bytes "$(ratio "$(med mem_bytes_per_issue)" "$(med am_bytes_per_alert)")" "<= 256" le 256
+row "   total RSS / open issues" mem_rss_per_issue bytes "" "" - 0
+row "   RSS after restart / open issues" mem_restart_rss_per_issue bytes "" "" - 0
+row "   disk (data dir) per issue" mem_disk_per_issue bytes "" "" - 0
+row "   open issues counted" mem_open_issues issues "" "" - 0
+if [ -n "$AMBIN" ]; then
+    row "AM: batch 100, bench_load" am_batch al/s "" "" - 0
+    row "AM: batch 100, kit wrk script" am_batch_wrk al/s "" "" - 0
+    row "AM: 1 alert/req, bench_load" am_single al/s "" "" - 0
+    row "AM: 1 alert/req, kit wrk (4 conns)" am_single_wrk al/s "" "" - 0
+    row "AM: CPU per alert, batch 100" am_batch_cpu_us us "" "" - 0
+    row "AM: CPU per alert, 1 alert/req" am_single_cpu_us us "" "" - 0
+    row "AM: RSS growth per active alert" am_bytes_per_alert bytes "" "" - 0
+fi
+for k in $(awk '$1 ~ /^json:/ {print $1}' "$RES" | sort -u); do
+    row "${k#json:}" "$k" "" "" "" - 0
+done
+errs=$(awk '$1 ~ /_errors$/ {s += $2} END {print s+0}' "$RES")
+echo "HTTP errors (non-200, short accepts, timeouts) across all runs: $errs"
+echo "vs AM: koban / Alertmanager (same client, same run); for memory, koban bytes / AM bytes."
