@@ -16,7 +16,7 @@ deps:
 
 build: deps
 	@cmake -S . -B build $(GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build build -j $(JOBS)
+	@cmake --build build -j $(JOBS) --target koban
 
 check-build:
 	@scripts/deps.sh check
@@ -28,7 +28,7 @@ clang-build:
 	@CC=clang cmake -S . -B build-clang $(GEN) -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-clang -j $(JOBS)
 
-check: check-build clang-build
+check: build check-build clang-build
 	@tests/run.sh build-check
 
 demo: build

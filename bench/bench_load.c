@@ -744,7 +744,7 @@ int main(int argc, char **argv)
         conn_issue(&rn, &cs[i]);
 
     struct epoll_event evs[256];
-    while (rn.done < rn.issued) {
+    while (rn.done < rn.issued || may_issue(&rn, kb_mono_ns())) {
         int n = epoll_wait(rn.ep, evs, (int)KB_ARRAY_LEN(evs), 100);
         if (n < 0 && errno != EINTR) {
             perror("bench_load: epoll_wait");
@@ -783,6 +783,8 @@ int main(int argc, char **argv)
             any_open = cs[i].fd >= 0;
         if (!any_open && rn.reconnects >= MAX_RECONNECTS) {
             rn.errors += rn.issued - rn.done;
+            snprintf(rn.last_error, sizeof rn.last_error,
+                     "every connection closed and %d reconnects used", MAX_RECONNECTS);
             break;
         }
     }

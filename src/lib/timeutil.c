@@ -115,7 +115,13 @@ void kb_time_format(int64_t ms, char out[32])
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    snprintf(out, 32, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, m, d,
-             (unsigned)(sod / 3600), (unsigned)(sod / 60 % 60), (unsigned)(sod % 60),
-             (unsigned)rem);
+    if (y < 0 || y > 9999) { /* outside RFC 3339: clamp rather than print garbage */
+        y = y < 0 ? 0 : 9999;
+    }
+    char tmp[96];
+    snprintf(tmp, sizeof tmp, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)y % 10000u,
+             m % 100u, d % 100u, (unsigned)(sod / 3600) % 100u, (unsigned)(sod / 60 % 60),
+             (unsigned)(sod % 60), (unsigned)rem % 1000u);
+    memcpy(out, tmp, 25);
+    out[24] = '\0';
 }
