@@ -7,7 +7,7 @@
 GEN    := -G Ninja
 JOBS   ?= $(shell nproc)
 
-.PHONY: all deps build demo check check-build clang-build bench fuzz clean
+.PHONY: all deps build demo check check-build clang-build release-all bench fuzz clean
 
 all: build
 
@@ -23,12 +23,17 @@ check-build:
 	@cmake -S . -B build-check $(GEN) -DCMAKE_BUILD_TYPE=Debug -DKOBAN_SANITIZE=ON >/dev/null
 	@cmake --build build-check -j $(JOBS)
 
-# Every file must also compile warning-free under clang.
+# Every file must also compile warning-free under clang, and under gcc with
+# optimisation (its flow analysis finds what -O0 does not).
 clang-build:
 	@CC=clang cmake -S . -B build-clang $(GEN) -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-clang -j $(JOBS)
 
-check: build check-build clang-build
+release-all: build
+	@cmake -S . -B build-rel3 $(GEN) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build-rel3 -j $(JOBS)
+
+check: build check-build clang-build release-all
 	@tests/run.sh build-check
 
 demo: build
@@ -47,4 +52,4 @@ fuzz:
 	@fuzz/run.sh build-fuzz $${FUZZ_SECONDS:-300}
 
 clean:
-	rm -rf build build-check build-clang build-fuzz var
+	rm -rf build build-check build-clang build-rel3 build-fuzz var

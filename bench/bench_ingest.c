@@ -14,9 +14,10 @@
  *       (the caller then uses bench_load's built-in record).
  *
  *   bench_ingest gen --templates FILE --out FILE --count N [--distinct D] [--id-base B]
- *       Writes N events as NDJSON: event n is template n % T with {{ID}} =
- *       B + n % D (B + n when D is 0) and {{SEQ}} = n on 12 digits — the
- *       same expansion as bench_load, so HTTP and file runs see equal data.
+ *       Writes N events as NDJSON: event n is identity k = n % D (k = n
+ *       when D is 0), template k % T with {{ID}} = B + k, and {{SEQ}} = n on
+ *       12 digits — the same expansion as bench_load, so HTTP and file runs
+ *       see equal data: exactly D issue identities.
  *
  *   bench_ingest run --koban PATH --data-dir DIR FILE
  *       Runs `koban ingest --quiet --data-dir DIR FILE` and prints
@@ -311,8 +312,9 @@ static int cmd_gen(const char *tpl_path, const char *out, unsigned long long cou
         static char iobuf[1u << 20];
         setvbuf(f, iobuf, _IOFBF, sizeof iobuf);
         for (unsigned long long i = 0; i < count; i++) {
-            const struct kb_str *l = &lines[i % nlines];
-            expand(f, l->p, l->n, base + (distinct ? i % distinct : i), i);
+            unsigned long long k = distinct ? i % distinct : i;
+            const struct kb_str *l = &lines[k % nlines];
+            expand(f, l->p, l->n, base + k, i);
             fputc('\n', f);
         }
         if (fclose(f) != 0)

@@ -9,11 +9,11 @@
  * is summed (a body without one, e.g. Alertmanager's, counts the batch).
  *
  * Payload: lines of a template file (one event per line, cycled), or a
- * built-in CloudTrail-like record of about 1.1 KB. In a line, {{ID}} becomes
- * the identity number (id_base + n % distinct, or id_base + n when distinct
- * is 0) and {{SEQ}} a 12-digit number unique to the event, n being the
- * event's index in the run; so identities repeat realistically while event
- * ids never do.
+ * built-in CloudTrail-like record of about 1.1 KB. Event n of the run is
+ * identity k = n % distinct (k = n when distinct is 0): it uses template
+ * k % T, its {{ID}} becomes id_base + k and its {{SEQ}} a 12-digit number
+ * unique to the event. So there are exactly `distinct` issue identities
+ * (principals that keep doing the same action) while event ids never repeat.
  *
  * Bounds: --requests (total), --duration-s (no new request after it; in-flight
  * ones get 30 s more), line length, batch size, connections, response size.
@@ -243,8 +243,12 @@ static int load_template(struct run *rn)
 /* Appends event number n (expanded) at dst; returns bytes written. */
 static size_t put_event(const struct run *rn, unsigned long long n, char *dst)
 {
-    const struct line *l = &rn->lines[n % rn->nlines];
-    unsigned long long id = rn->o.id_base + (rn->o.distinct ? n % rn->o.distinct : n);
+    /* With distinct D, event n is identity k = n % D: template k % T and
+     * principal k, so there are exactly D identities (each principal keeps
+     * doing its own action); with D = 0 every event is a new identity. */
+    unsigned long long k = rn->o.distinct ? n % rn->o.distinct : n;
+    const struct line *l = &rn->lines[k % rn->nlines];
+    unsigned long long id = rn->o.id_base + k;
     char *d = dst;
     for (unsigned i = 0; i < l->nparts; i++) {
         const struct part *pt = &l->parts[i];
@@ -252,9 +256,9 @@ static size_t put_event(const struct run *rn, unsigned long long n, char *dst)
             memcpy(d, pt->p, pt->n);
             d += pt->n;
         } else {
-            int k = pt->kind == PART_ID ? snprintf(d, PH_DIGITS, "%llu", id)
+            int w = pt->kind == PART_ID ? snprintf(d, PH_DIGITS, "%llu", id)
                                         : snprintf(d, PH_DIGITS, "%012llu", n);
-            d += k > 0 ? (size_t)k : 0;
+            d += w > 0 ? (size_t)w : 0;
         }
     }
     return (size_t)(d - dst);

@@ -125,11 +125,12 @@ static kb_err am_one(const struct json_value *root, const struct json_value *al,
         a.state = fmt_str(root, "status");
     a.native_id = fmt_str(al, "fingerprint");
     a.native_severity = json_str(fmt_get(labels, "severity"));
-    /* critical/high/error -> high, warning -> medium, info -> low; anything
-     * else (none, absent, unknown) -> none. koban's critical is reserved
-     * for rules to set. */
-    if (fmt_str_ieq(a.native_severity, "critical") || fmt_str_ieq(a.native_severity, "high") ||
-        fmt_str_ieq(a.native_severity, "error"))
+    /* critical -> critical (Alertmanager's convention for "page now", as in
+     * every other source); high/error -> high, warning -> medium, info ->
+     * low; anything else (none, absent, unknown) -> none. */
+    if (fmt_str_ieq(a.native_severity, "critical"))
+        a.severity = KB_SEV_CRITICAL;
+    else if (fmt_str_ieq(a.native_severity, "high") || fmt_str_ieq(a.native_severity, "error"))
         a.severity = KB_SEV_HIGH;
     else if (fmt_str_ieq(a.native_severity, "warning"))
         a.severity = KB_SEV_MEDIUM;

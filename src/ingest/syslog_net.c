@@ -355,9 +355,14 @@ static void close_idle(struct syslog_net *s)
             close_client(s, s->clients[i], true);
 }
 
-/* At stop: what the sockets already hold is read and handed on. */
+/* At stop: what the sockets already hold is read and handed on, including
+ * connections the kernel has completed but the loop has not accepted yet
+ * (their senders have already written, and TCP gave them no reason to
+ * think otherwise). */
 static void drain(struct syslog_net *s)
 {
+    if (s->tcp_fd >= 0)
+        accept_clients(s);
     if (s->udp_fd >= 0)
         for (int k = 0; k < DRAIN_MAX && read_udp(s); k++)
             ;

@@ -20,7 +20,9 @@ void buf_release(struct buf *b)
 
 kb_err buf_reserve(struct buf *b, size_t extra)
 {
-    if (extra > b->max || b->len > b->max - extra)
+    /* len + extra + 1 (the terminator) must not wrap, even when max is
+     * SIZE_MAX. */
+    if (extra > b->max || b->len > b->max - extra || b->len + extra == SIZE_MAX)
         return KB_ETOOBIG;
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
@@ -28,7 +30,7 @@ kb_err buf_reserve(struct buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    if (cap > b->max + 1)
+    if (b->max < SIZE_MAX && cap > b->max + 1)
         cap = b->max + 1;
     b->p = kb_realloc(b->p, cap);
     b->cap = cap;

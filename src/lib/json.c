@@ -15,6 +15,9 @@
 #include <stdlib.h>
 
 #define JSON_DEFAULT_DEPTH 64
+/* The parser recurses once per nesting level: whatever the caller asks for,
+ * depth is capped so that hostile input cannot exhaust a thread's stack. */
+#define JSON_MAX_DEPTH_CAP 1024
 #define JSON_DEFAULT_BYTES (64u * 1024 * 1024)
 
 /* Byte classes inside strings: 0 plain, 1 '"', 2 '\\', 3 control, 4 >= 0x80 */
@@ -43,7 +46,13 @@ struct parser {
     kb_err err;
     const char *err_at;
     const char *err_msg;
+    struct json_value *pool; /* nodes taken from the arena in chunks */
+    uint32_t pool_left;
 };
+
+/* Nodes are taken from the arena NODE_CHUNK at a time (one arena call per
+ * chunk instead of per value); near the arena limit, one at a time. */
+#define NODE_CHUNK 16
 
 static bool fail(struct parser *ps, const char *at, kb_err e, const char *msg)
 {
@@ -58,6 +67,8 @@ static bool fail(struct parser *ps, const char *at, kb_err e, const char *msg)
 static inline void skip_ws(struct parser *ps)
 {
     const char *p = ps->p, *end = ps->end;
+    if (p < end && (unsigned char)*p > ' ')
+        return; /* the common case in compact JSON */
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     ps->p = p;
@@ -65,8 +76,14 @@ static inline void skip_ws(struct parser *ps)
 
 static struct json_value *new_value(struct parser *ps, uint8_t type, const char *at)
 {
-    struct json_value *v = arena_alloc(ps->a, sizeof *v);
-    if (!v) {
+    struct json_value *v;
+    if (ps->pool_left) {
+        v = ps->pool++;
+        ps->pool_left--;
+    } else if ((v = arena_alloc(ps->a, NODE_CHUNK * sizeof *v)) != NULL) {
+        ps->pool = v + 1;
+        ps->pool_left = NODE_CHUNK - 1;
+    } else if ((v = arena_alloc(ps->a, sizeof *v)) == NULL) {
         fail(ps, at, KB_ETOOBIG, "out of parse memory (arena limit)");
         return NULL;
     }
@@ -204,7 +221,7 @@ static bool decode_escaped(struct parser *ps, const char *b, const char *e, cons
         case 'r': o[n++] = '\r'; break;
         case 't': o[n++] = '\t'; break;
         case 'u': {
-            unsigned cp, lo;
+            unsigned cp = 0, lo = 0xDC00; /* set by read_hex4: the body was validated */
             read_hex4(p, e, &cp);
             p += 4;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
@@ -225,14 +242,66 @@ static bool decode_escaped(struct parser *ps, const char *b, const char *e, cons
     return true;
 }
 
+/* Skips the plain bytes of a string body from p: returns the first byte
+ * that is '"', '\\', < 0x20 or >= 0x80, or end. Sixteen bytes per step with
+ * SSE2 (every x86-64 has it): a signed compare with 0x20 catches control
+ * bytes and bytes >= 0x80 at once. Elsewhere, eight bytes per step with
+ * the classic SWAR "has a zero / smaller byte" tests, whose lowest flagged
+ * byte is exact on little-endian machines. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static inline const char *skip_plain(const char *p, const char *end)
+{
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                                 _mm_cmplt_epi8(x, space));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits)
+            return p + __builtin_ctz(bits);
+        p += 16;
+    }
+    while (p < end && str_class[(unsigned char)*p] == 0)
+        p++;
+    return p;
+}
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR_ONES 0x0101010101010101ull
+#define SWAR_HIGHS 0x8080808080808080ull
+static inline const char *skip_plain(const char *p, const char *end)
+{
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, sizeof x);
+        uint64_t q = x ^ (SWAR_ONES * '"'), b = x ^ (SWAR_ONES * '\\');
+        uint64_t m = (((q - SWAR_ONES) & ~q) | ((b - SWAR_ONES) & ~b) | (x - SWAR_ONES * 0x20) | x) &
+                     SWAR_HIGHS;
+        if (m)
+            return p + (__builtin_ctzll(m) >> 3);
+        p += 8;
+    }
+    while (p < end && str_class[(unsigned char)*p] == 0)
+        p++;
+    return p;
+}
+#else
+static inline const char *skip_plain(const char *p, const char *end)
+{
+    while (p < end && str_class[(unsigned char)*p] == 0)
+        p++;
+    return p;
+}
+#endif
+
 /* Parses a string at ps->p (on the opening quote). */
 static bool parse_string(struct parser *ps, const char **out, uint32_t *outlen, bool *escaped)
 {
     const char *b = ps->p + 1, *p = b, *end = ps->end;
     bool esc = false;
     for (;;) {
-        while (p < end && str_class[(unsigned char)*p] == 0)
-            p++;
+        p = skip_plain(p, end);
         if (p >= end)
             return fail(ps, ps->p, KB_EPARSE, "unterminated string");
         switch (str_class[(unsigned char)*p]) {
@@ -340,7 +409,7 @@ static bool parse_number(struct parser *ps, struct json_value *v)
         (neg ? u <= (uint64_t)INT64_MAX + 1 : u <= (uint64_t)INT64_MAX)) {
         v->flags |= JSON_F_INT;
         v->i = neg ? (int64_t)(0 - u) : (int64_t)u;
-        v->d = (double)v->i;
+        v->d = neg && u == 0 ? -0.0 : (double)v->i; /* "-0" keeps its sign as a double */
         return true;
     }
     char tmp[64];
@@ -508,8 +577,11 @@ kb_err json_parse_prefix(const char *text, size_t len, const struct json_limits 
                          struct json_error *err)
 {
     size_t max_bytes = lim && lim->max_bytes ? lim->max_bytes : JSON_DEFAULT_BYTES;
+    uint32_t max_depth = lim && lim->max_depth ? lim->max_depth : JSON_DEFAULT_DEPTH;
+    if (max_depth > JSON_MAX_DEPTH_CAP)
+        max_depth = JSON_MAX_DEPTH_CAP;
     struct parser ps = {.start = text, .p = text, .end = text + len, .a = a,
-                        .max_depth = lim && lim->max_depth ? lim->max_depth : JSON_DEFAULT_DEPTH};
+                        .max_depth = max_depth};
     if (err)
         memset(err, 0, sizeof *err);
     if (len > max_bytes || len > UINT32_MAX) {
@@ -620,6 +692,42 @@ struct kb_str json_scalar_text(const struct json_value *v, const char *input)
     }
 }
 
+/* Length of the decimal number at the start of s[0..n): '-'? digits
+ * ('.' digits)? ([eE] [+-]? digits)? — JSON's grammar, except that leading
+ * zeros are allowed ("007" is a number in a string). 0 if none. With
+ * integer_only, the fraction and exponent are not part of it. */
+static size_t number_text_len(const char *s, size_t n, bool integer_only)
+{
+    size_t i = 0;
+    if (i < n && s[i] == '-')
+        i++;
+    size_t d = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    if (i == d)
+        return 0;
+    if (integer_only)
+        return i;
+    if (i < n && s[i] == '.') {
+        size_t f = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == f)
+            return 0;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        size_t e = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == e)
+            return 0;
+    }
+    return i;
+}
+
 bool json_as_int(const struct json_value *v, int64_t *out)
 {
     if (!v)
@@ -634,14 +742,17 @@ bool json_as_int(const struct json_value *v, int64_t *out)
         *out = (int64_t)v->d;
         return true;
     }
-    if (v->type == JSON_STRING && v->len > 0 && v->len < 24) {
+    /* The whole string must be the integer: no spaces, '+', or a NUL from a
+     * \u0000 escape hiding trailing bytes from strtoll. */
+    if (v->type == JSON_STRING && v->len > 0 && v->len < 24 &&
+        number_text_len(v->u.str, v->len, true) == v->len) {
         char tmp[24];
         memcpy(tmp, v->u.str, v->len);
         tmp[v->len] = '\0';
         char *end;
         errno = 0;
         long long x = strtoll(tmp, &end, 10);
-        if (errno || *end || end == tmp)
+        if (errno || end != tmp + v->len)
             return false;
         *out = x;
         return true;
@@ -657,13 +768,15 @@ bool json_as_double(const struct json_value *v, double *out)
         *out = v->d;
         return true;
     }
-    if (v->type == JSON_STRING && v->len > 0 && v->len < 64) {
+    /* Decimal text only: strtod alone would also take " 1", "0x1p3", "inf". */
+    if (v->type == JSON_STRING && v->len > 0 && v->len < 64 &&
+        number_text_len(v->u.str, v->len, false) == v->len) {
         char tmp[64];
         memcpy(tmp, v->u.str, v->len);
         tmp[v->len] = '\0';
         char *end;
         double d = strtod(tmp, &end);
-        if (*end || end == tmp || !isfinite(d))
+        if (end != tmp + v->len || !isfinite(d))
             return false;
         *out = d;
         return true;

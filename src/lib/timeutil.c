@@ -106,22 +106,33 @@ kb_err kb_time_parse_rfc3339(struct kb_str s, int64_t *ms)
     return KB_OK;
 }
 
+/* 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: RFC 3339's range. */
+#define KB_TIME_MIN_MS (-62167219200000LL)
+#define KB_TIME_MAX_MS 253402300799999LL
+
 void kb_time_format(int64_t ms, char out[32])
 {
-    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    int64_t rem = ms - secs * 1000;
-    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-    int64_t sod = secs - days * 86400;
+    /* Outside RFC 3339's four-digit years the output is clamped to the
+     * nearest end, so it is always 24 characters that parse back. */
+    if (ms < KB_TIME_MIN_MS)
+        ms = KB_TIME_MIN_MS;
+    if (ms > KB_TIME_MAX_MS)
+        ms = KB_TIME_MAX_MS;
+    int64_t secs = ms / 1000, rem = ms % 1000; /* floor division */
+    if (rem < 0) {
+        rem += 1000;
+        secs--;
+    }
+    int64_t days = secs / 86400, sod = secs % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        days--;
+    }
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    if (y < 0 || y > 9999) { /* outside RFC 3339: clamp rather than print garbage */
-        y = y < 0 ? 0 : 9999;
-    }
-    char tmp[96];
-    snprintf(tmp, sizeof tmp, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)y % 10000u,
-             m % 100u, d % 100u, (unsigned)(sod / 3600) % 100u, (unsigned)(sod / 60 % 60),
+    /* The % bounds let the compiler prove the output fits in 32 bytes. */
+    snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)y % 10000u, m % 100u,
+             d % 100u, (unsigned)(sod / 3600) % 100u, (unsigned)(sod / 60 % 60),
              (unsigned)(sod % 60), (unsigned)rem % 1000u);
-    memcpy(out, tmp, 25);
-    out[24] = '\0';
 }

@@ -43,7 +43,7 @@ static void test_firing_resolved(void)
         T_EQ_KSTR(a->state, "firing");
         T_EQ_KSTR(a->native_id, "6e1a7c3b9d2f4a58");
         T_EQ_KSTR(a->native_severity, "critical");
-        T_EQ_INT(a->severity, KB_SEV_HIGH);
+        T_EQ_INT(a->severity, KB_SEV_CRITICAL);
         T_EQ_KSTR(a->title, "shop-api 5xx ratio above 5% for 10 minutes");
         T_EQ_KSTR(a->description, "5xx responses are 7.3% of all responses (threshold 5%).");
         T_EQ_KSTR(a->resource, "shop-api"); /* no instance label: job */
