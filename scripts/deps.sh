@@ -3,7 +3,8 @@
 # only when some are missing. Usage: scripts/deps.sh [build|check|bench]
 set -eu
 want="build-essential cmake ninja-build pkg-config libsqlite3-dev libyaml-dev
-      libmicrohttpd-dev zlib1g-dev libxxhash-dev python3 sqlite3 curl"
+      libmicrohttpd-dev zlib1g-dev libxxhash-dev libpcre2-dev libcurl4-openssl-dev
+      python3 sqlite3 curl"
 case "${1:-build}" in
   check) want="$want clang libclang-rt-14-dev" ;;
   bench) want="$want clang libjson-c-dev wrk prometheus-alertmanager curl" ;;

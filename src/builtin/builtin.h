@@ -56,4 +56,18 @@ int builtin_usage(const struct builtin *b);
 /* Reads a whole file ("-" = stdin) into out, bounded by max. */
 kb_err builtin_read_file(const char *path, size_t max, struct buf *out, struct kb_why *why);
 
+/* A whole input file in memory: a regular file is mapped read-only (no copy,
+ * constant heap), anything else ("-", pipes) is read into buf. p/n are the
+ * bytes; owner: the caller, through builtin_input_close(). */
+struct builtin_input {
+    const char *p;
+    size_t n;
+    void *map;
+    size_t map_len;
+    struct buf buf;
+};
+kb_err builtin_input_open(const char *path, size_t max, struct builtin_input *in,
+                          struct kb_why *why);
+void builtin_input_close(struct builtin_input *in);
+
 #endif

@@ -87,15 +87,15 @@ static int ingest_chunk(struct intake *in, const char *file, const char *p, size
 static int ingest_file(struct intake *in, const char *file, const struct format *forced,
                        struct totals *t)
 {
-    struct buf data = BUF_INIT(INGEST_MAX_FILE);
+    struct builtin_input data;
     struct kb_why why = {{0}};
-    if (builtin_read_file(file, data.max, &data, &why)) {
-        buf_release(&data);
+    if (builtin_input_open(file, INGEST_MAX_FILE, &data, &why)) {
+        builtin_input_close(&data);
         return builtin_error("ingest", "%s", why.msg);
     }
     t->files++;
-    const char *p = data.p ? data.p : "";
-    size_t len = data.len;
+    const char *p = data.p;
+    size_t len = data.n;
     int rc = 0;
     /* Line-oriented input (NDJSON or text) is fed in chunks; one JSON
      * document (array, Records) must be taken whole. */
@@ -125,7 +125,7 @@ static int ingest_file(struct intake *in, const char *file, const struct format 
         }
     }
     show_progress(t, file, true);
-    buf_release(&data);
+    builtin_input_close(&data);
     return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,6 +86,59 @@ int builtin_ensure_data_dir(const struct kb_config *cfg)
         return 1;
     }
     return 0;
+}
+
+kb_err builtin_input_open(const char *path, size_t max, struct builtin_input *in,
+                          struct kb_why *why)
+{
+    memset(in, 0, sizeof *in);
+    in->p = "";
+    buf_init(&in->buf, max);
+    if (strcmp(path, "-") != 0) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return kb_fail(why, KB_EIO, "%s: %s", path, strerror(errno));
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            kb_err e = KB_OK;
+            if ((uint64_t)st.st_size > max) {
+                e = kb_fail(why, KB_ETOOBIG, "%s: larger than %zu bytes", path, max);
+            } else if (st.st_size > 0) {
+                /* MAP_POPULATE maps the cached pages in bulk: far cheaper than
+                 * one fault per page, and there is no copy at all. (A file
+                 * truncated by someone else while it is read would fault:
+                 * acceptable for a command-line load, never used by serve.) */
+                void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+                               fd, 0);
+                if (m == MAP_FAILED) {
+                    e = kb_fail(why, KB_EIO, "%s: %s", path, strerror(errno));
+                } else {
+                    madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+                    in->map = m;
+                    in->map_len = (size_t)st.st_size;
+                    in->p = m;
+                    in->n = (size_t)st.st_size;
+                }
+            }
+            close(fd);
+            return e;
+        }
+        close(fd);
+    }
+    kb_err e = builtin_read_file(path, max, &in->buf, why);
+    if (!e && in->buf.p) {
+        in->p = in->buf.p;
+        in->n = in->buf.len;
+    }
+    return e;
+}
+
+void builtin_input_close(struct builtin_input *in)
+{
+    if (in->map)
+        munmap(in->map, in->map_len);
+    buf_release(&in->buf);
+    memset(in, 0, sizeof *in);
 }
 
 kb_err builtin_read_file(const char *path, size_t max, struct buf *out, struct kb_why *why)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #define PIPELINE_CONSUMER "issues"
+#define PIPELINE_RECOUNT_NS 15000000000LL /* issues-by-state recount */
 
 struct pipeline {
     struct journal *journal;
@@ -186,9 +187,6 @@ static kb_err pipeline_batch(struct pipeline *p, size_t *n, struct kb_why *why)
         pthread_mutex_unlock(&p->mu);
         return e;
     }
-    int64_t by_state[ISSUE_STATE_COUNT] = {0};
-    if (*n && (fs.created || fs.reopened))
-        db_issue_counts(p->db, by_state, NULL);
     pthread_mutex_lock(&p->mu);
     p->stats.applied_seq = last;
     p->stats.records += *n;
@@ -200,8 +198,12 @@ static kb_err pipeline_batch(struct pipeline *p, size_t *n, struct kb_why *why)
     p->stats.updated += fs.updated;
     if (*n)
         p->stats.batches++;
-    if (*n && (fs.created || fs.reopened))
-        memcpy(p->by_state, by_state, sizeof by_state);
+    /* The gauge moves with what this batch did; people's transitions (ack,
+     * close) are picked up by the periodic recount in pipeline_main. */
+    p->by_state[ISSUE_OPEN] += (int64_t)(fs.created + fs.reopened);
+    p->by_state[ISSUE_CLOSED] -= (int64_t)fs.reopened;
+    if (p->by_state[ISSUE_CLOSED] < 0)
+        p->by_state[ISSUE_CLOSED] = 0;
     pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->mu);
     return KB_OK;
@@ -240,8 +242,9 @@ static void *pipeline_main(void *arg)
             continue;
         }
         backoff_ms = 100;
-        if (kb_mono_ns() - counted_ns > 5000000000LL) {
-            /* people change states too (ack, close): refresh the gauge */
+        if (kb_mono_ns() - counted_ns > PIPELINE_RECOUNT_NS) {
+            /* people change states too (ack, close): refresh the gauge. A
+             * count over the state index, so it is kept infrequent. */
             int64_t by_state[ISSUE_STATE_COUNT];
             if (db_issue_counts(p->db, by_state, NULL) == KB_OK) {
                 pthread_mutex_lock(&p->mu);

@@ -185,8 +185,7 @@ kb_err issue_fold_add(struct issue_folder *f, const struct alert *a, uint64_t se
                       int64_t received_ms)
 {
     uint8_t fp[16];
-    buf_reset(&f->tmp);
-    issue_identity(a, fp, &f->tmp);
+    issue_identity(a, fp, NULL); /* the readable text only for a new entry */
     if ((f->used + 1) * 4 > f->cap * 3)
         fold_grow(f);
     size_t i = fp_hash(fp) & (f->cap - 1);
@@ -201,6 +200,8 @@ kb_err issue_fold_add(struct issue_folder *f, const struct alert *a, uint64_t se
         f->used++;
         e->first_seen = e->last_seen = t;
         e->first_seq = seq;
+        buf_reset(&f->tmp);
+        issue_identity(a, fp, &f->tmp);
         e->identity = arena_strndup(&f->arena, f->tmp.p ? f->tmp.p : "", f->tmp.len);
         e->source = arena_strndup(&f->arena, a->source, strlen(a->source));
         e->kind = fold_dup(f, a->kind, 512);
@@ -217,7 +218,11 @@ kb_err issue_fold_add(struct issue_folder *f, const struct alert *a, uint64_t se
     } else {
         e->first_seen = KB_MIN(e->first_seen, t);
         e->last_seen = KB_MAX(e->last_seen, t);
-        e->last_title = fold_dup(f, a->title, 1024);
+        /* Keep the newest title; copy it only when it changed, since
+         * repeats nearly always carry the same one. */
+        const char *cur = e->last_title ? e->last_title : e->title;
+        if (!cur || !kb_str_eq(a->title, cur))
+            e->last_title = fold_dup(f, a->title, 1024);
     }
     e->count++;
     e->last_seq = seq;

@@ -428,6 +428,15 @@ static bool parse_number(struct parser *ps, struct json_value *v)
 
 static bool parse_value(struct parser *ps, struct json_value **out);
 
+/* One bit of an object's key summary (json_value.i): from the key's length
+ * and its first and last bytes, which is what tells most keys apart. */
+static inline uint64_t key_bit(const char *key, size_t n)
+{
+    unsigned h = n ? (unsigned)n * 31u + (unsigned char)key[0] * 7u + (unsigned char)key[n - 1]
+                   : 0u;
+    return (uint64_t)1 << (h & 63u);
+}
+
 static bool parse_container(struct parser *ps, struct json_value *v, bool object)
 {
     if (++ps->depth > ps->max_depth)
@@ -462,6 +471,8 @@ static bool parse_container(struct parser *ps, struct json_value *v, bool object
             return false;
         child->key = key;
         child->key_len = key_len;
+        if (object)
+            v->i = (int64_t)((uint64_t)v->i | key_bit(key, key_len));
         if (tail)
             tail->next = child;
         else
@@ -626,8 +637,19 @@ const struct json_value *json_getn(const struct json_value *obj, const char *key
 {
     if (!obj || obj->type != JSON_OBJECT)
         return NULL;
+    if (!((uint64_t)obj->i & key_bit(key, klen)))
+        return NULL; /* no member has this key's length and end bytes */
+    if (klen == 0) {
+        for (const struct json_value *c = obj->u.child; c; c = c->next)
+            if (c->key_len == 0)
+                return c;
+        return NULL;
+    }
+    /* Length and first byte reject nearly every other member without a
+     * call to memcmp: normalizers look up a few dozen keys per event. */
+    const char k0 = key[0];
     for (const struct json_value *c = obj->u.child; c; c = c->next)
-        if (c->key_len == klen && memcmp(c->key, key, klen) == 0)
+        if (c->key_len == klen && c->key[0] == k0 && memcmp(c->key, key, klen) == 0)
             return c;
     return NULL;
 }

@@ -49,7 +49,9 @@ struct json_value {
         const char *str;          /* JSON_STRING: bytes, not NUL-terminated */
         struct json_value *child; /* JSON_ARRAY/OBJECT: first element */
     } u;
-    int64_t i;              /* JSON_NUMBER with JSON_F_INT */
+    int64_t i;              /* JSON_NUMBER with JSON_F_INT; JSON_OBJECT: a
+                               64-bit summary of the member keys that lets
+                               json_getn reject most absent keys at once */
     double d;               /* JSON_NUMBER: value as double */
     struct json_value *next; /* next sibling in the parent, or NULL */
 };

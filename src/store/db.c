@@ -496,8 +496,12 @@ kb_err db_issue_counts(struct db *db, int64_t by_state[ISSUE_STATE_COUNT], int64
         by_state[i] = 0;
     if (occurrences)
         *occurrences = 0;
-    if (sqlite3_prepare_v2(db->h, "SELECT state, count(*), sum(count) FROM issues GROUP BY state",
-                           -1, &st, NULL) != SQLITE_OK)
+    /* Without occurrences the query is answered from the issues_by_state
+     * index alone, without reading the rows. */
+    const char *sql = occurrences
+                          ? "SELECT state, count(*), sum(count) FROM issues GROUP BY state"
+                          : "SELECT state, count(*), 0 FROM issues GROUP BY state";
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
         return KB_EDB;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -5,9 +5,10 @@
  * Records live in segment files <dir>/<first-seq, 20 digits>.kj. On disk a
  * record is a 32-byte header followed by the payload:
  *
- *   u32 magic 'KJR1' | u32 payload length | u64 seq | i64 recv_ms |
- *   u8 kind | u8 format id | u8 path | u8 flags | u32 crc32 (zlib, over
- *   the header with this field zeroed, then the payload)
+ *   u32 magic 'KJR2' | u32 payload length | u64 seq | i64 recv_ms |
+ *   u8 kind | u8 format id | u8 path | u8 flags | u32 check (low 32 bits
+ *   of XXH3-64 over the header with this field zeroed, seeded with the
+ *   XXH3-64 of the payload)
  * (little-endian; flags bit 0: the next record belongs to the same append,
  * so recovery can drop an append that reached the disk only in part).
  *

@@ -253,6 +253,34 @@ static void test_lookups(void)
     T_CHECK(first->key_len == 1 && first->key[0] == 'a');
 }
 
+/* json_getn skips objects whose key summary rules a key out: every present
+ * key must still be found, in wide objects, with any length and bytes. */
+static void test_lookup_wide(void)
+{
+    static char text[64 * 1024];
+    size_t n = 0;
+    n += (size_t)snprintf(text + n, sizeof text - n, "{");
+    for (int i = 0; i < 600; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s\"%c%0*d\":%d", i ? "," : "",
+                              'a' + i % 26, 1 + i % 9, i, i);
+    snprintf(text + n, sizeof text - n, "}");
+    struct json_value *v = P(text);
+    T_CHECK(v && v->len == 600);
+    if (!v)
+        return;
+    int found = 0, absent_ok = 0;
+    for (int i = 0; i < 600; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "%c%0*d", 'a' + i % 26, 1 + i % 9, i);
+        const struct json_value *m = json_get(v, key);
+        found += m && m->i == i;
+        snprintf(key, sizeof key, "%c%0*d", 'a' + (i + 1) % 26, 1 + i % 9, i);
+        absent_ok += json_get(v, key) == NULL; /* same length, other first byte */
+    }
+    T_EQ_INT(found, 600);
+    T_EQ_INT(absent_ok, 600);
+}
+
 static void test_escapes(void)
 {
     const char *t = "\"\\\"\\\\\\/\\b\\f\\n\\r\\tA\\u0041\\u00e9\\u00E9\\u20ac\\ud83d\\ude00"
@@ -679,6 +707,7 @@ int main(void)
     T_RUN(test_suite_parsing);
     T_RUN(test_suite_transform);
     T_RUN(test_lookups);
+    T_RUN(test_lookup_wide);
     T_RUN(test_escapes);
     T_RUN(test_bad_strings);
     T_RUN(test_numbers);

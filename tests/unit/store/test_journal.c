@@ -382,7 +382,7 @@ static void test_torn_tail(void)
     if (!orig)
         return;
     size_t start = n - last_len;
-    T_CHECK(memcmp(orig + start, "KJR1", 4) == 0);
+    T_CHECK(memcmp(orig + start, "KJR2", 4) == 0);
 
     /* Every cut inside the last record: 19 survive; record 20 is rewritten
      * by the check, so restore the original bytes each time. */
@@ -446,7 +446,7 @@ static void test_old_segment_corrupt(void)
         journal_close(j);
         return;
     }
-    /* While open: a reader checks every crc. */
+    /* While open: a reader checks every record's check. */
     char *c = kb_malloc(n);
     memcpy(c, orig, n);
     c[35] ^= 1; /* first record's payload */
