@@ -46,37 +46,40 @@ static int ct_detect(const struct json_value *root)
 }
 
 /* When the record has no resources[] (most don't), the request names the
- * target: these members, in this order, are the best guess. */
+ * target: these members of requestParameters, in this order, are the best
+ * guess. */
 static const char *const ct_request_resources[] = {
-    "requestParameters.bucketName",
-    "requestParameters.instanceId",
-    "requestParameters.instancesSet.items.0.instanceId",
-    "requestParameters.roleName",
-    "requestParameters.userName",
-    "requestParameters.groupName",
-    "requestParameters.groupId",
-    "requestParameters.functionName",
-    "requestParameters.secretId",
-    "requestParameters.trailName",
-    "requestParameters.name",
-    "requestParameters.snapshotId",
-    "requestParameters.imageId",
-    "requestParameters.dBSnapshotIdentifier",
-    "requestParameters.dBInstanceIdentifier",
-    "requestParameters.keyId",
-    "requestParameters.policyArn",
-    "requestParameters.logGroupName",
-    "requestParameters.detectorId",
-    "requestParameters.clusterName",
-    "requestParameters.target",
+    "bucketName",
+    "instanceId",
+    "instancesSet.items.0.instanceId",
+    "roleName",
+    "userName",
+    "groupName",
+    "groupId",
+    "functionName",
+    "secretId",
+    "trailName",
+    "name",
+    "snapshotId",
+    "imageId",
+    "dBSnapshotIdentifier",
+    "dBInstanceIdentifier",
+    "keyId",
+    "policyArn",
+    "logGroupName",
+    "detectorId",
+    "clusterName",
+    "target",
     NULL,
 };
 
 static struct kb_str ct_resource(const struct json_value *r)
 {
     struct kb_str s = fmt_str(r, "resources.0.ARN");
-    for (size_t i = 0; kb_str_empty(s) && ct_request_resources[i]; i++)
-        s = fmt_str(r, ct_request_resources[i]);
+    /* requestParameters is found once; the candidates are looked up in it. */
+    const struct json_value *rp = kb_str_empty(s) ? fmt_obj(r, "requestParameters") : NULL;
+    for (size_t i = 0; rp && kb_str_empty(s) && ct_request_resources[i]; i++)
+        s = fmt_str(rp, ct_request_resources[i]);
     return s;
 }
 

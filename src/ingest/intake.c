@@ -4,12 +4,15 @@
  * Why events are checked here and not only later in the pipeline: the sender
  * must learn which events were bad (index and reason) in the response, and a
  * bad event must not take the good ones beside it down with it. Checking is a
- * full parse + normalize; the pipeline repeats it from the journal, which
- * keeps the journal raw (replayable with newer normalizers).
+ * full parse + normalize. The journal keeps the raw event (replayable with
+ * newer normalizers) and, beside it, a summary of what the check found
+ * (issue_summary.h: each alert's fingerprint, time, severity, title), so the
+ * pipeline folds a repeat without normalizing the event again.
  */
 #include "ingest/intake.h"
 
 #include "formats/split.h"
+#include "issues/issue_summary.h"
 #include "lib/log.h"
 
 #include <stdatomic.h>
@@ -20,6 +23,7 @@
 #define INTAKE_ARENA_LIMIT (256u * 1024 * 1024)
 #define INTAKE_FORMATS 256
 #define INTAKE_PATHS 5
+#define INTAKE_SUMMARY_BYTES (64u * 1024 * 1024) /* summaries of one payload */
 
 struct intake {
     struct journal *journal;
@@ -37,7 +41,9 @@ struct batch {
     enum journal_path path;
     int64_t now_ms;
     struct journal_entry *entries;
+    size_t *aux_off; /* per entry: offset of its summary in sums */
     size_t n, cap;
+    struct buf sums; /* summaries; entries[].aux is set from it at the end */
     char **owned; /* reject payloads we allocated */
     size_t nowned, capowned;
     size_t index; /* index of the next event in the payload */
@@ -75,7 +81,9 @@ static kb_err batch_push(struct batch *b, uint8_t kind, uint8_t fmt, struct kb_s
     if (b->n == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 64;
         b->entries = kb_realloc(b->entries, b->cap * sizeof *b->entries);
+        b->aux_off = kb_realloc(b->aux_off, b->cap * sizeof *b->aux_off);
     }
+    b->aux_off[b->n] = 0;
     b->entries[b->n++] = (struct journal_entry){
         .recv_ms = b->now_ms, .kind = kind, .format_id = fmt, .path = (uint8_t)b->path,
         .data = data};
@@ -113,10 +121,18 @@ static kb_err batch_reject(struct batch *b, struct kb_str raw, const char *reaso
                       (struct kb_str){p, 2 + rlen + keep});
 }
 
-static kb_err count_emit(void *ctx, struct alert *a)
+/* Collects each alert of the event being checked into its summary. */
+struct sum_ctx {
+    struct buf *sums;
+    size_t start;
+    bool ok; /* false: too many alerts or no room; the event has none */
+};
+
+static kb_err sum_emit(void *ctx, struct alert *a)
 {
-    (void)a;
-    (*(size_t *)ctx)++;
+    struct sum_ctx *c = ctx;
+    if (c->ok && issue_summary_add(c->sums, c->start, a) != KB_OK)
+        c->ok = false;
     return KB_OK;
 }
 
@@ -131,9 +147,17 @@ static kb_err batch_json_event(struct batch *b, const struct json_value *v, stru
         return batch_reject(b, raw, reason);
     }
     struct kb_why why = {{0}};
-    size_t nalerts = 0;
+    size_t before = b->sums.len;
+    struct sum_ctx sc = {.sums = &b->sums};
+    sc.ok = issue_summary_begin(&b->sums, f->id, &sc.start) == KB_OK;
     arena_reset(b->arena);
-    kb_err e = f->normalize_json(v, raw, b->arena, count_emit, &nalerts, &why);
+    kb_err e = f->normalize_json(v, raw, b->arena, sum_emit, &sc, &why);
+    if (e || !sc.ok || b->sums.len - sc.start > JOURNAL_MAX_AUX) {
+        b->sums.len = before; /* no summary for this event */
+        if (b->sums.p)
+            b->sums.p[before] = '\0';
+        sc.ok = false;
+    }
     if (e) {
         snprintf(reason, sizeof reason, "%s: %s", f->name,
                  why.msg[0] ? why.msg : kb_strerror(e));
@@ -142,7 +166,12 @@ static kb_err batch_json_event(struct batch *b, const struct json_value *v, stru
     b->per_format[f->id]++;
     b->rep->accepted++;
     b->index++;
-    return batch_push(b, JOURNAL_EVENT_JSON, b->forced ? b->forced->id : 0, raw);
+    batch_push(b, JOURNAL_EVENT_JSON, b->forced ? b->forced->id : 0, raw);
+    if (sc.ok) {
+        b->aux_off[b->n - 1] = sc.start;
+        b->entries[b->n - 1].aux.n = b->sums.len - sc.start; /* .p set at the end */
+    }
+    return KB_OK;
 }
 
 static kb_err batch_event(void *ctx, const struct split_event *ev)
@@ -196,7 +225,11 @@ kb_err intake_body(struct intake *in, const char *body, size_t len, enum journal
     b->path = path;
     b->now_ms = kb_now_ms();
     b->rep = rep;
+    buf_init(&b->sums, INTAKE_SUMMARY_BYTES);
     kb_err e = batch_split(b, body, len, why);
+    for (size_t i = 0; e == KB_OK && i < b->n; i++)
+        if (b->entries[i].aux.n)
+            b->entries[i].aux.p = b->sums.p + b->aux_off[i];
     if (e == KB_OK && b->n > 0) {
         e = journal_append(in->journal, b->entries, b->n, last_seq);
         if (e)
@@ -216,6 +249,8 @@ kb_err intake_body(struct intake *in, const char *body, size_t len, enum journal
         free(b->owned[i]);
     free(b->owned);
     free(b->entries);
+    free(b->aux_off);
+    buf_release(&b->sums);
     free(b);
     return e;
 }

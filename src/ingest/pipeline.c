@@ -3,6 +3,7 @@
 
 #include "formats/format.h"
 #include "issues/issue.h"
+#include "issues/issue_summary.h"
 #include "lib/log.h"
 
 #include <pthread.h>
@@ -19,6 +20,8 @@ struct pipeline {
     struct pipeline_opts o;
     struct json_limits lim;
     struct issue_folder *folder;
+    struct issue_summary summary; /* decoding scratch */
+    uint64_t batch_summarized;    /* this batch's short-path records */
     struct arena arena;           /* per-record parse memory */
     pthread_t thread;
     bool started;
@@ -69,6 +72,14 @@ kb_err pipeline_new(struct journal *j, const char *db_path, const struct pipelin
         return e;
     }
     p->folder = issue_folder_new();
+    e = issue_fold_load_known(p->folder, p->db);
+    if (e) {
+        kb_fail(why, e, "store: reading issue fingerprints: %s", db_errmsg(p->db));
+        issue_folder_free(p->folder);
+        db_close(p->db);
+        free(p);
+        return e;
+    }
     arena_init(&p->arena, 64u * 1024 * 1024);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cond, NULL);
@@ -90,6 +101,33 @@ static const char *path_name(uint8_t path)
     }
 }
 
+/* The short path: the intake's summary names every alert of the event and
+ * each one's issue is already pending or in the store, so the occurrences
+ * fold without the event being parsed. False: take the full path (no
+ * summary, another version, or a new identity, whose issue needs the
+ * alert's fields). */
+static bool fold_summary(struct pipeline *p, const struct journal_entry *e, uint64_t *alerts)
+{
+    struct issue_summary *s = &p->summary;
+    if (issue_summary_decode(e->aux, s) != KB_OK)
+        return false;
+    const struct format *f = format_by_id(s->format_id);
+    if (!f)
+        return false;
+    for (size_t i = 0; i < s->n; i++)
+        if (!issue_fold_can_repeat(p->folder, s->alerts[i].fp))
+            return false;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct issue_summary_alert *a = &s->alerts[i];
+        if (issue_fold_repeat(p->folder, a->fp, a->time_ms, a->severity, a->title, f->name,
+                              e->seq, e->recv_ms) != KB_OK)
+            return false; /* cannot happen after can_repeat; be safe */
+    }
+    *alerts += s->n;
+    p->batch_summarized++;
+    return true;
+}
+
 static kb_err process_record(struct pipeline *p, const struct journal_entry *e,
                              uint64_t *alerts, uint64_t *quarantined)
 {
@@ -106,6 +144,8 @@ static kb_err process_record(struct pipeline *p, const struct journal_entry *e,
         return db_quarantine_add(p->db, e->seq, e->recv_ms, path_name(e->path),
                                  forced ? forced->name : NULL, reason, raw);
     }
+    if (e->aux.n && fold_summary(p, e, alerts))
+        return KB_OK;
     arena_reset(&p->arena);
     struct emit_ctx c = {.p = p, .seq = e->seq, .recv_ms = e->recv_ms};
     struct kb_why why = {{0}};
@@ -146,6 +186,7 @@ static kb_err pipeline_batch(struct pipeline *p, size_t *n, struct kb_why *why)
         return kb_fail(why, e, "store: %s", db_errmsg(p->db));
     }
     issue_fold_reset(p->folder);
+    p->batch_summarized = 0;
     uint64_t last = from, alerts = 0, quarantined = 0;
     struct journal_entry ent;
     while (*n < p->o.batch) {
@@ -187,7 +228,9 @@ static kb_err pipeline_batch(struct pipeline *p, size_t *n, struct kb_why *why)
         pthread_mutex_unlock(&p->mu);
         return e;
     }
+    issue_fold_committed(p->folder); /* its new issues are in the store now */
     pthread_mutex_lock(&p->mu);
+    p->stats.summarized += p->batch_summarized;
     p->stats.applied_seq = last;
     p->stats.records += *n;
     p->stats.alerts += alerts;
@@ -339,6 +382,10 @@ kb_err pipeline_metrics(struct pipeline *p, struct buf *out)
                "koban_pipeline_alerts_total %llu\n"
                "# TYPE koban_pipeline_batches_total counter\n"
                "koban_pipeline_batches_total %llu\n"
+               "# HELP koban_pipeline_summarized_total Records folded from the intake's "
+               "summary, without normalizing again.\n"
+               "# TYPE koban_pipeline_summarized_total counter\n"
+               "koban_pipeline_summarized_total %llu\n"
                "# TYPE koban_pipeline_errors_total counter\n"
                "koban_pipeline_errors_total %llu\n"
                "# TYPE koban_issues_created_total counter\n"
@@ -353,7 +400,8 @@ kb_err pipeline_metrics(struct pipeline *p, struct buf *out)
                (unsigned long long)s.applied_seq,
                (unsigned long long)(durable > s.applied_seq ? durable - s.applied_seq : 0),
                (unsigned long long)s.records, (unsigned long long)s.alerts,
-               (unsigned long long)s.batches, (unsigned long long)s.errors,
+               (unsigned long long)s.batches, (unsigned long long)s.summarized,
+               (unsigned long long)s.errors,
                (unsigned long long)s.created, (unsigned long long)s.reopened, (long long)qrows);
     for (int i = 0; i < ISSUE_STATE_COUNT; i++)
         buf_printf(out, "koban_issues{state=\"%s\"} %lld\n", issue_state_name(i),

@@ -37,6 +37,7 @@ struct pipeline_stats {
     uint64_t created, reopened, updated;
     uint64_t batches;
     uint64_t errors;         /* store errors (retried) */
+    uint64_t summarized;     /* records folded from the intake's summary */
 };
 
 struct pipeline;

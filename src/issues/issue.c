@@ -1,6 +1,8 @@
 /* issue.c — identity hashing, batch folding, lifecycle transitions. */
 #include "issues/issue.h"
 
+#include "store/db.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack; header and library ship together */
@@ -97,6 +99,8 @@ kb_err issue_transition(struct db *db, int64_t id, int to, const char *actor,
 struct fold_entry {
     uint8_t fp[16];
     bool used;
+    bool has_fields; /* filled from an alert (else: from summaries only) */
+    bool created;    /* inserted by the last apply */
     int64_t count;
     int64_t first_seen, last_seen, last_received;
     uint64_t first_seq, last_seq;
@@ -107,10 +111,21 @@ struct fold_entry {
     char *last_title;
 };
 
+/* Fingerprints in the store: open addressing, all-zero = empty slot (an
+ * all-zero fingerprint is never remembered, so it always takes the full
+ * path). */
+struct fp_set {
+    uint8_t (*fps)[16];
+    size_t cap; /* power of two, or 0 */
+    size_t n;
+};
+
 struct issue_folder {
     struct fold_entry *slots;
     size_t cap;   /* power of two */
     size_t used;
+    struct fp_set known;
+    bool track_known; /* issue_fold_load_known() was called */
     struct arena arena;
     struct buf tmp;
 };
@@ -132,6 +147,7 @@ void issue_folder_free(struct issue_folder *f)
     if (!f)
         return;
     free(f->slots);
+    free(f->known.fps);
     arena_release(&f->arena);
     buf_release(&f->tmp);
     free(f);
@@ -155,6 +171,70 @@ static uint64_t fp_hash(const uint8_t fp[16])
     uint64_t h;
     memcpy(&h, fp, sizeof h);
     return h;
+}
+
+static const uint8_t fp_zero[16];
+
+static bool set_has(const struct fp_set *s, const uint8_t fp[16])
+{
+    if (!s->cap || memcmp(fp, fp_zero, 16) == 0)
+        return false;
+    for (size_t i = fp_hash(fp) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+        if (memcmp(s->fps[i], fp, 16) == 0)
+            return true;
+        if (memcmp(s->fps[i], fp_zero, 16) == 0)
+            return false;
+    }
+}
+
+static void set_put_slot(uint8_t (*fps)[16], size_t cap, const uint8_t fp[16])
+{
+    size_t i = fp_hash(fp) & (cap - 1);
+    while (memcmp(fps[i], fp_zero, 16) != 0) {
+        if (memcmp(fps[i], fp, 16) == 0)
+            return;
+        i = (i + 1) & (cap - 1);
+    }
+    memcpy(fps[i], fp, 16);
+}
+
+static void set_add(struct fp_set *s, const uint8_t fp[16])
+{
+    if (memcmp(fp, fp_zero, 16) == 0 || set_has(s, fp))
+        return;
+    if ((s->n + 1) * 2 > s->cap) { /* load at most 1/2 */
+        size_t ncap = s->cap ? s->cap * 2 : 1024;
+        uint8_t(*nf)[16] = kb_calloc(ncap, 16);
+        for (size_t i = 0; i < s->cap; i++)
+            if (memcmp(s->fps[i], fp_zero, 16) != 0)
+                set_put_slot(nf, ncap, s->fps[i]);
+        free(s->fps);
+        s->fps = nf;
+        s->cap = ncap;
+    }
+    set_put_slot(s->fps, s->cap, fp);
+    s->n++;
+}
+
+static int add_known(void *ctx, const uint8_t fp[16])
+{
+    set_add(ctx, fp);
+    return 0;
+}
+
+kb_err issue_fold_load_known(struct issue_folder *f, struct db *db)
+{
+    f->track_known = true;
+    return db_issue_each_fp(db, add_known, &f->known);
+}
+
+void issue_fold_committed(struct issue_folder *f)
+{
+    if (!f->track_known)
+        return;
+    for (size_t i = 0; i < f->cap; i++)
+        if (f->slots[i].used && f->slots[i].created)
+            set_add(&f->known, f->slots[i].fp);
 }
 
 static void fold_grow(struct issue_folder *f)
@@ -181,6 +261,60 @@ static char *fold_dup(struct issue_folder *f, struct kb_str s, size_t max)
     return arena_strndup(&f->arena, s.p, KB_MIN(s.n, max));
 }
 
+static struct fold_entry *fold_find(const struct issue_folder *f, const uint8_t fp[16])
+{
+    size_t i = fp_hash(fp) & (f->cap - 1);
+    while (f->slots[i].used) {
+        if (memcmp(f->slots[i].fp, fp, 16) == 0)
+            return &f->slots[i];
+        i = (i + 1) & (f->cap - 1);
+    }
+    return NULL;
+}
+
+bool issue_fold_can_repeat(const struct issue_folder *f, const uint8_t fp[16])
+{
+    return fold_find(f, fp) != NULL || set_has(&f->known, fp);
+}
+
+kb_err issue_fold_repeat(struct issue_folder *f, const uint8_t fp[16], int64_t time_ms,
+                         int severity, struct kb_str title, const char *source, uint64_t seq,
+                         int64_t received_ms)
+{
+    struct fold_entry *e = fold_find(f, fp);
+    int64_t t = time_ms ? time_ms : received_ms;
+    if (!e) {
+        if (!set_has(&f->known, fp))
+            return KB_ENOTFOUND;
+        if ((f->used + 1) * 4 > f->cap * 3)
+            fold_grow(f);
+        size_t i = fp_hash(fp) & (f->cap - 1);
+        while (f->slots[i].used)
+            i = (i + 1) & (f->cap - 1);
+        e = &f->slots[i];
+        memset(e, 0, sizeof *e);
+        e->used = true;
+        memcpy(e->fp, fp, 16);
+        f->used++;
+        e->first_seen = e->last_seen = t;
+        e->first_seq = seq;
+        e->source = arena_strndup(&f->arena, source, strlen(source));
+        if (!e->source)
+            return KB_ETOOBIG;
+    } else {
+        e->first_seen = KB_MIN(e->first_seen, t);
+        e->last_seen = KB_MAX(e->last_seen, t);
+    }
+    const char *cur = e->last_title ? e->last_title : e->title;
+    if (!kb_str_empty(title) && (!cur || !kb_str_eq(title, cur)))
+        e->last_title = fold_dup(f, title, 1024);
+    e->count++;
+    e->last_seq = seq;
+    e->last_received = received_ms;
+    e->severity = severity;
+    return KB_OK;
+}
+
 kb_err issue_fold_add(struct issue_folder *f, const struct alert *a, uint64_t seq,
                       int64_t received_ms)
 {
@@ -200,6 +334,7 @@ kb_err issue_fold_add(struct issue_folder *f, const struct alert *a, uint64_t se
         f->used++;
         e->first_seen = e->last_seen = t;
         e->first_seq = seq;
+        e->has_fields = true;
         buf_reset(&f->tmp);
         issue_identity(a, fp, &f->tmp);
         e->identity = arena_strndup(&f->arena, f->tmp.p ? f->tmp.p : "", f->tmp.len);
@@ -243,6 +378,15 @@ kb_err issue_fold_apply(struct issue_folder *f, struct db *db, struct issue_fold
         int state;
         kb_err err = db_issue_find(db, e->fp, &id, &state);
         if (err == KB_ENOTFOUND) {
+            /* An entry folded from summaries only whose issue is not in the
+             * store (the known set said otherwise): insert what is known. */
+            char hex[33];
+            issue_fp_hex(e->fp, hex);
+            if (!e->has_fields) {
+                e->identity = arena_strndup(&f->arena, hex, 32);
+                if (!e->last_title)
+                    e->title = e->identity;
+            }
             struct db_issue r = {
                 .identity = e->identity, .source = e->source, .kind = e->kind,
                 .title = e->last_title ? e->last_title : e->title, .account = e->account,
@@ -258,6 +402,7 @@ kb_err issue_fold_apply(struct issue_folder *f, struct db *db, struct issue_fold
                 err = db_issue_set_state(db, id, -1, ISSUE_OPEN, now, "koban",
                                          "first occurrence", e->first_seq);
             st->created++;
+            e->created = true;
         } else if (err == KB_OK) {
             err = db_issue_bump(db, id, e->count, e->last_seen, e->last_received, e->last_seq,
                                 e->severity, e->last_title);

@@ -66,4 +66,22 @@ void issue_fold_reset(struct issue_folder *f);
 /* Number of distinct identities pending. */
 size_t issue_fold_pending(const struct issue_folder *f);
 
+/* Known identities: the folder can remember every fingerprint the store
+ * holds (about 32 bytes each), so that a repeat described only by its
+ * summary (issue_summary.h) folds without the event being normalized again.
+ * issue_fold_load_known() reads them from the store (call once, before
+ * folding); issue_fold_committed() records the issues the last apply created,
+ * once the caller's transaction has committed. */
+kb_err issue_fold_load_known(struct issue_folder *f, struct db *db);
+void issue_fold_committed(struct issue_folder *f);
+/* Whether an alert with this fingerprint can fold from a summary alone:
+ * it is pending in this batch or known to the store. */
+bool issue_fold_can_repeat(const struct issue_folder *f, const uint8_t fp[16]);
+/* Folds one occurrence described by a summary (fingerprint, time, severity,
+ * title). KB_ENOTFOUND when issue_fold_can_repeat() is false: the caller
+ * normalizes the event and uses issue_fold_add(). */
+kb_err issue_fold_repeat(struct issue_folder *f, const uint8_t fp[16], int64_t time_ms,
+                         int severity, struct kb_str title, const char *source, uint64_t seq,
+                         int64_t received_ms);
+
 #endif

@@ -252,6 +252,26 @@ kb_err db_issue_find(struct db *db, const uint8_t fp[16], int64_t *id, int *stat
     return e;
 }
 
+kb_err db_issue_each_fp(struct db *db, int (*fn)(void *ctx, const uint8_t fp[16]), void *ctx)
+{
+    sqlite3_stmt *st;
+    /* SQLite answers this from the UNIQUE index on fingerprint (a covering
+     * index, smaller than the rows). */
+    if (sqlite3_prepare_v2(db->h, "SELECT fingerprint FROM issues", -1, &st, NULL) != SQLITE_OK)
+        return KB_EDB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) != 16)
+            continue;
+        if (fn(ctx, sqlite3_column_blob(st, 0))) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? KB_OK : KB_EDB;
+}
+
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
     if (s)

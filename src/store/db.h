@@ -69,6 +69,9 @@ struct db_issue {
 void db_issue_release(struct db_issue *r);
 
 kb_err db_issue_find(struct db *db, const uint8_t fp[16], int64_t *id, int *state);
+/* Calls fn for the fingerprint of every issue (in no particular order);
+ * fn returning non-zero stops the walk. */
+kb_err db_issue_each_fp(struct db *db, int (*fn)(void *ctx, const uint8_t fp[16]), void *ctx);
 /* Inserts r (id ignored) and sets *id. */
 kb_err db_issue_insert(struct db *db, const struct db_issue *r, int64_t *id);
 /* Adds occurrences: count += add; last_seen = max; last_received, last_seq,

@@ -7,6 +7,8 @@
  * check: the low 32 bits of XXH3-64 over the header (with check = 0), seeded
  * with XXH3-64 of the payload. XXH3 runs at memory speed; zlib's crc32 cost
  * a measurable share of ingest CPU, written once and verified on every read.
+ * flags bit 1 (JR_AUX): the payload is data, then aux, then aux's length as
+ * u32; readers hand data and aux out separately.
  * flags bit 0 (JR_MORE): the next record belongs to the same append. Recovery
  * cuts a torn tail back to the end of the last complete append, and the writer
  * rotates segments only between appends, so an append survives a crash whole
@@ -51,10 +53,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack; header and library ship together */
 #include <xxhash.h>
 
 #define JR_HDR 32u
 #define JR_MORE 0x01u
+#define JR_AUX 0x02u
 #define JR_NAME_LEN 23                         /* 20 digits + ".kj" */
 #define JR_CHUNK ((size_t)1 << 20)             /* reads are this large */
 #define JR_DEF_BYTES ((size_t)64 << 20)        /* segment_bytes, max_pending */
@@ -787,7 +791,35 @@ static bool entry_ok(const struct journal_entry *e)
 {
     return e->kind >= JOURNAL_EVENT_JSON && e->kind <= JOURNAL_REJECT &&
            e->path >= JOURNAL_PATH_HTTP && e->path <= JOURNAL_PATH_CLI &&
-           (e->data.p != NULL || e->data.n == 0);
+           (e->data.p != NULL || e->data.n == 0) && (e->aux.p != NULL || e->aux.n == 0) &&
+           e->aux.n <= JOURNAL_MAX_AUX;
+}
+
+/* Bytes the aux section takes in the payload: aux and its u32 length. */
+static size_t rec_aux_bytes(const struct journal_entry *e)
+{
+    return e->aux.n ? e->aux.n + 4 : 0;
+}
+
+static size_t rec_payload_bytes(const struct journal_entry *e)
+{
+    return e->data.n + rec_aux_bytes(e);
+}
+
+/* XXH3-64 of the payload as written: data, aux, aux's length. */
+static uint64_t payload_hash(const struct journal_entry *e)
+{
+    if (!e->aux.n)
+        return XXH3_64bits(e->data.p, e->data.n);
+    XXH3_state_t st;
+    XXH3_INITSTATE(&st);
+    XXH3_64bits_reset(&st);
+    XXH3_64bits_update(&st, e->data.p, e->data.n);
+    XXH3_64bits_update(&st, e->aux.p, e->aux.n);
+    char len[4];
+    put_u32(len, (uint32_t)e->aux.n);
+    XXH3_64bits_update(&st, len, 4);
+    return XXH3_64bits_digest(&st);
 }
 
 kb_err journal_append(struct journal *j, const struct journal_entry *entries, size_t n,
@@ -797,11 +829,11 @@ kb_err journal_append(struct journal *j, const struct journal_entry *entries, si
         return KB_EINVAL;
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
-        if (entries[i].data.n > JOURNAL_MAX_RECORD)
-            return KB_ETOOBIG;
         if (!entry_ok(&entries[i]))
             return KB_EINVAL;
-        total += JR_HDR + entries[i].data.n;
+        if (entries[i].data.n > JOURNAL_MAX_RECORD - rec_aux_bytes(&entries[i]))
+            return KB_ETOOBIG;
+        total += JR_HDR + rec_payload_bytes(&entries[i]);
         if (total > JR_MAX_GROUP)
             return KB_ETOOBIG;
     }
@@ -811,7 +843,7 @@ kb_err journal_append(struct journal *j, const struct journal_entry *entries, si
      * the 32-byte header is hashed, seeded with them. */
     uint64_t small[64], *pc = n <= KB_ARRAY_LEN(small) ? small : kb_malloc(n * sizeof *pc);
     for (size_t i = 0; i < n; i++)
-        pc[i] = XXH3_64bits(entries[i].data.p, entries[i].data.n);
+        pc[i] = payload_hash(&entries[i]);
     kb_err rc = KB_OK;
     pthread_mutex_lock(&j->mu);
     while (!atomic_load(&j->failed) && !j->closing && j->pend.len > 0 &&
@@ -827,18 +859,23 @@ kb_err journal_append(struct journal *j, const struct journal_entry *entries, si
         for (size_t i = 0; i < n; i++) {
             const struct journal_entry *e = &entries[i];
             memcpy(w, "KJR2", 4);
-            put_u32(w + 4, (uint32_t)e->data.n);
+            put_u32(w + 4, (uint32_t)rec_payload_bytes(e));
             put_u64(w + 8, j->next_seq++);
             put_u64(w + 16, (uint64_t)e->recv_ms);
             w[24] = (char)e->kind;
             w[25] = (char)e->format_id;
             w[26] = (char)e->path;
-            w[27] = (char)(i + 1 < n ? JR_MORE : 0);
+            w[27] = (char)((i + 1 < n ? JR_MORE : 0) | (e->aux.n ? JR_AUX : 0));
             put_u32(w + 28, 0);
             put_u32(w + 28, rec_check(w, pc[i]));
+            char *d = w + JR_HDR;
             if (e->data.n)
-                memcpy(w + JR_HDR, e->data.p, e->data.n);
-            w += JR_HDR + e->data.n;
+                memcpy(d, e->data.p, e->data.n);
+            if (e->aux.n) {
+                memcpy(d + e->data.n, e->aux.p, e->aux.n);
+                put_u32(d + e->data.n + e->aux.n, (uint32_t)e->aux.n);
+            }
+            w += JR_HDR + rec_payload_bytes(e);
         }
         j->pend.len += total;
         *last_seq = j->next_seq - 1;
@@ -1096,6 +1133,15 @@ static kb_err reader_next(struct journal_reader *r, struct journal_entry *e)
                 .seq = rec.seq, .recv_ms = rec.recv_ms, .kind = rec.kind,
                 .format_id = rec.format_id, .path = rec.path,
                 .data = {rec.data, rec.len}};
+            if (rec.flags & JR_AUX) {
+                /* The check covered these bytes: a bad length here is a
+                 * writer's bug, not a torn write. */
+                uint32_t an = rec.len >= 4 ? get_u32(rec.data + rec.len - 4) : UINT32_MAX;
+                if (an > rec.len - 4 || an > JOURNAL_MAX_AUX)
+                    return KB_ECORRUPT;
+                e->data.n = rec.len - 4 - an;
+                e->aux = (struct kb_str){rec.data + e->data.n, an};
+            }
             return KB_OK;
         }
         /* Nothing more below limit: more became durable, or the segment is

@@ -51,7 +51,8 @@ enum journal_path {         /* how the event arrived */
     JOURNAL_PATH_CLI = 4,
 };
 
-#define JOURNAL_MAX_RECORD (8u * 1024 * 1024) /* payload bound */
+#define JOURNAL_MAX_RECORD (8u * 1024 * 1024) /* payload bound (data + aux) */
+#define JOURNAL_MAX_AUX (64u * 1024)           /* aux bound */
 
 struct journal_entry {
     uint64_t seq;       /* set by append / read */
@@ -60,6 +61,10 @@ struct journal_entry {
     uint8_t format_id;  /* forced format, 0 = detect */
     uint8_t path;       /* enum journal_path */
     struct kb_str data; /* payload; for reads, valid until the next read */
+    struct kb_str aux;  /* optional derived bytes kept beside the payload
+                           (the intake's summary of the event, so that
+                           consumers need not redo its work); empty when
+                           absent; for reads, valid until the next read */
 };
 
 struct journal_opts {

@@ -150,6 +150,11 @@ static void test_pipeline_thread_follows(void)
     }
     T_EQ_INT(journal_wait(j, last, 10000), KB_OK);
     T_EQ_INT(pipeline_wait(p, last, 10000), KB_OK);
+    struct pipeline_stats st;
+    pipeline_get_stats(p, &st);
+    /* the identity was stored by the previous pipeline: every one of these
+     * repeats folds from its summary */
+    T_EQ_INT(st.summarized, 50);
     free(rep);
     pipeline_stop(p);
     intake_free(in);
@@ -164,6 +169,113 @@ static void test_pipeline_thread_follows(void)
     db_close(db);
 }
 
+/* Issues as text, one line each, for comparing two stores. */
+static kb_err dump_issue(void *ctx, const struct db_issue *r)
+{
+    buf_printf(ctx, "%s|%s|%s|%s|%s|%s|%s|%d|%d|%lld|%lld|%lld|%llu|%llu\n", r->identity,
+               r->source, r->kind ? r->kind : "", r->title ? r->title : "",
+               r->account ? r->account : "", r->resource ? r->resource : "",
+               r->actor_user ? r->actor_user : "", r->severity, r->state, (long long)r->count,
+               (long long)r->first_seen, (long long)r->last_seen,
+               (unsigned long long)r->first_seq, (unsigned long long)r->last_seq);
+    return KB_OK;
+}
+
+static void dump_store(const char *path, struct buf *out)
+{
+    struct db *db;
+    struct kb_why why = {{0}};
+    T_EQ_INT(db_open(path, DB_CLIENT, 4, &db, &why), KB_OK);
+    struct db_issue_filter f = {.state = -1};
+    T_EQ_INT(db_issue_list(db, &f, dump_issue, out), KB_OK);
+    db_close(db);
+}
+
+/* The short path (intake's summaries) and the full path (normalize again)
+ * must leave the same issues: the same events are journaled once with
+ * summaries and once without, each journal applied to its own store. */
+static void test_summary_same_as_full_path(void)
+{
+    char ja[320], jb[320], da[320], dbb[320];
+    snprintf(ja, sizeof ja, "%s/sum-a", dir);
+    snprintf(jb, sizeof jb, "%s/sum-b", dir);
+    snprintf(da, sizeof da, "%s/sum-a.db", dir);
+    snprintf(dbb, sizeof dbb, "%s/sum-b.db", dir);
+    struct journal *a, *b;
+    struct intake *in;
+    struct kb_why why = {{0}};
+    T_EQ_INT(journal_open(ja, NULL, &a, &why), KB_OK);
+    T_EQ_INT(journal_open(jb, NULL, &b, &why), KB_OK);
+    T_EQ_INT(intake_new(a, NULL, &in), KB_OK);
+    struct intake_report *rep = calloc(1, sizeof *rep);
+    uint64_t last = 0;
+    /* three identities, repeated in two payloads, one with a new title
+     * (a failure), one Alertmanager payload of two alerts, one text line */
+    const char *p1 = CT("a1", "CreateUser", "alice") "\n" CT("a2", "CreateUser", "alice") "\n"
+        CT("b1", "DeleteUser", "bob") "\n";
+    const char *p2 =
+        CT("a3", "CreateUser", "alice") "\n"
+        "{\"eventVersion\":\"1.08\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":"
+        "\"CreateUser\",\"eventTime\":\"2026-11-20T11:00:00Z\",\"errorCode\":\"AccessDenied\","
+        "\"recipientAccountId\":\"123456789012\",\"userIdentity\":{\"type\":\"IAMUser\","
+        "\"arn\":\"arn:aws:iam::123456789012:user/alice\"}}\n"
+        "{\"receiver\":\"koban\",\"status\":\"firing\",\"alerts\":[{\"status\":\"firing\","
+        "\"labels\":{\"alertname\":\"DiskFull\",\"severity\":\"critical\"},\"startsAt\":"
+        "\"2026-11-20T10:00:00Z\",\"fingerprint\":\"f1\"},{\"status\":\"firing\",\"labels\":"
+        "{\"alertname\":\"CPU\",\"severity\":\"warning\"},\"startsAt\":\"2026-11-20T10:00:"
+        "01Z\",\"fingerprint\":\"f2\"}]}\n" CT("b2", "DeleteUser", "bob") "\n";
+    const char *bodies[] = {p1, p2, p1, p2};
+    for (size_t i = 0; i < 4; i++)
+        T_EQ_INT(intake_body(in, bodies[i], strlen(bodies[i]), JOURNAL_PATH_HTTP, NULL, rep,
+                             &last, &why),
+                 KB_OK);
+    T_EQ_INT(journal_wait(a, last, 10000), KB_OK);
+    /* copy a into b without the summaries */
+    struct journal_reader *r;
+    T_EQ_INT(journal_reader_open(a, 0, &r), KB_OK);
+    struct journal_entry e;
+    size_t with_aux = 0, copied = 0;
+    while (journal_reader_next(r, &e) == KB_OK) {
+        with_aux += e.aux.n > 0;
+        e.aux = KB_STR_NULL;
+        uint64_t lb;
+        T_EQ_INT(journal_append(b, &e, 1, &lb), KB_OK);
+        copied++;
+    }
+    journal_reader_close(r);
+    T_EQ_INT(copied, 14);
+    T_EQ_INT(with_aux, 14); /* every JSON event carries a summary */
+    T_EQ_INT(journal_wait(b, copied, 10000), KB_OK);
+    struct pipeline_opts small = {.batch = 3}; /* several batches: known set across them */
+    struct pipeline *pa, *pb;
+    T_EQ_INT(pipeline_new(a, da, &small, &pa, &why), KB_OK);
+    T_EQ_INT(pipeline_new(b, dbb, &small, &pb, &why), KB_OK);
+    T_EQ_INT(pipeline_run_until_idle(pa, &why), KB_OK);
+    T_EQ_INT(pipeline_run_until_idle(pb, &why), KB_OK);
+    struct pipeline_stats sa, sb;
+    pipeline_get_stats(pa, &sa);
+    pipeline_get_stats(pb, &sb);
+    T_CHECKF(sa.summarized >= 8, "summarized %llu", (unsigned long long)sa.summarized);
+    T_EQ_INT(sb.summarized, 0);
+    T_EQ_INT(sa.alerts, sb.alerts);
+    T_EQ_INT(sa.created, sb.created);
+    pipeline_stop(pa);
+    pipeline_stop(pb);
+    struct buf xa = BUF_INIT(1 << 20), xb = BUF_INIT(1 << 20);
+    dump_store(da, &xa);
+    dump_store(dbb, &xb);
+    T_CHECK(xa.len > 0);
+    T_CHECKF(xa.len == xb.len && memcmp(xa.p, xb.p, xa.len) == 0, "short path:\n%s\nfull path:\n%s",
+             xa.p, xb.p);
+    T_CHECKF(strstr(xa.p, "failure: AccessDenied") != NULL, "%s", xa.p); /* newest title */
+    buf_release(&xa);
+    buf_release(&xb);
+    free(rep);
+    intake_free(in);
+    journal_close(a);
+    journal_close(b);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/koban-test-pipeline-XXXXXX");
@@ -174,6 +286,7 @@ int main(void)
     T_RUN(test_intake_reports);
     T_RUN(test_pipeline_applies_once);
     T_RUN(test_pipeline_thread_follows);
+    T_RUN(test_summary_same_as_full_path);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
