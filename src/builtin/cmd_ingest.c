@@ -4,8 +4,9 @@
  * Runs the same intake and pipeline as the server, in this process, on the
  * data_dir's journal and store (so the server must not be running on the
  * same data_dir: the journal lock says so). The pipeline thread folds while
- * files are read, so parsing for intake and for the store use both cores.
- * Large NDJSON and text files are fed in chunks cut at line ends.
+ * files are read. Large NDJSON and text files are cut into chunks at line
+ * ends and checked by a few worker threads at once (intake_body is safe to
+ * call concurrently); results are reported in file order.
  */
 #include "builtin/builtin.h"
 
@@ -16,6 +17,7 @@
 #include "lib/log.h"
 
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -35,6 +37,7 @@ const struct builtin builtin_ingest = {
 
 #define INGEST_CHUNK (8u * 1024 * 1024)
 #define INGEST_MAX_FILE (4ull * 1024 * 1024 * 1024)
+#define INGEST_MAX_WORKERS 4u
 
 struct totals {
     size_t accepted, rejected, files;
@@ -52,13 +55,24 @@ static void show_progress(struct totals *t, const char *file, bool final)
             t->rejected, s > 0 ? (double)t->accepted / s : 0.0, final ? "\n" : "   ");
 }
 
-static int ingest_chunk(struct intake *in, const char *file, const char *p, size_t n,
-                        size_t index_base, const struct format *forced, struct totals *t)
+/* One chunk's outcome, kept until it is reported in file order. */
+struct chunk {
+    const char *p;
+    size_t n;
+    struct intake_report *rep;
+    struct kb_why why;
+    uint64_t last;
+    kb_err e;
+    bool done;
+};
+
+static int report_chunk(const char *file, struct chunk *c, size_t index_base,
+                        struct totals *t)
 {
-    struct intake_report *rep = kb_calloc(1, sizeof *rep);
-    struct kb_why why = {{0}};
-    uint64_t last = 0;
-    kb_err e = intake_body(in, p, n, JOURNAL_PATH_CLI, forced, rep, &last, &why);
+    struct intake_report *rep = c->rep;
+    struct kb_why why = c->why;
+    uint64_t last = c->last;
+    kb_err e = c->e;
     int rc = 0;
     if (e) {
         if (t->progress)
@@ -76,10 +90,118 @@ static int ingest_chunk(struct intake *in, const char *file, const char *p, size
                     rep->rejected - rep->nreported);
         t->accepted += rep->accepted;
         t->rejected += rep->rejected;
-        if (last)
+        if (last > t->last_seq)
             t->last_seq = last;
     }
-    free(rep);
+    return rc;
+}
+
+static void run_chunk(struct intake *in, const struct format *forced, struct chunk *c)
+{
+    c->e = intake_body(in, c->p, c->n, JOURNAL_PATH_CLI, forced, c->rep, &c->last, &c->why);
+}
+
+static int ingest_chunk(struct intake *in, const char *file, const char *p, size_t n,
+                        size_t index_base, const struct format *forced, struct totals *t)
+{
+    struct chunk c = {.p = p, .n = n, .rep = kb_calloc(1, sizeof *c.rep)};
+    run_chunk(in, forced, &c);
+    int rc = report_chunk(file, &c, index_base, t);
+    free(c.rep);
+    return rc;
+}
+
+/* Workers take chunks in order from `next`; the main thread reports them in
+ * order as they complete. A failed chunk stops the hand-out of new ones. */
+struct pool {
+    struct intake *in;
+    const struct format *forced;
+    struct chunk *chunks;
+    size_t n, next;
+    bool stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+static void *pool_worker(void *arg)
+{
+    struct pool *pl = arg;
+    for (;;) {
+        pthread_mutex_lock(&pl->mu);
+        if (pl->stop || pl->next >= pl->n) {
+            pthread_mutex_unlock(&pl->mu);
+            return NULL;
+        }
+        struct chunk *c = &pl->chunks[pl->next++];
+        pthread_mutex_unlock(&pl->mu);
+        run_chunk(pl->in, pl->forced, c);
+        pthread_mutex_lock(&pl->mu);
+        c->done = true;
+        if (c->e)
+            pl->stop = true;
+        pthread_cond_broadcast(&pl->cv);
+        pthread_mutex_unlock(&pl->mu);
+    }
+}
+
+static unsigned ingest_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : (unsigned)KB_MIN((long)INGEST_MAX_WORKERS, n);
+}
+
+static int ingest_chunks(struct intake *in, const char *file, const char *p, size_t len,
+                         const struct format *forced, struct totals *t)
+{
+    struct pool pl = {.in = in, .forced = forced};
+    size_t cap = len / INGEST_CHUNK + 2;
+    pl.chunks = kb_calloc(cap, sizeof *pl.chunks);
+    for (size_t pos = 0; pos < len && pl.n < cap;) {
+        size_t end = pos + INGEST_CHUNK < len ? pos + INGEST_CHUNK : len;
+        if (end < len) {
+            const char *nl = memrchr(p + pos, '\n', end - pos);
+            end = nl ? (size_t)(nl - p) + 1 : end;
+        }
+        pl.chunks[pl.n++] = (struct chunk){.p = p + pos, .n = end - pos};
+        pos = end;
+    }
+    for (size_t i = 0; i < pl.n; i++)
+        pl.chunks[i].rep = kb_calloc(1, sizeof *pl.chunks[i].rep);
+    pthread_mutex_init(&pl.mu, NULL);
+    pthread_cond_init(&pl.cv, NULL);
+    pthread_t th[INGEST_MAX_WORKERS];
+    unsigned nth = 0, want = ingest_workers();
+    for (; nth < want; nth++)
+        if (pthread_create(&th[nth], NULL, pool_worker, &pl) != 0)
+            break;
+    if (nth == 0) /* no thread: do it here */
+        pool_worker(&pl);
+    int rc = 0;
+    size_t reported = 0;
+    for (; reported < pl.n; reported++) {
+        struct chunk *c = &pl.chunks[reported];
+        pthread_mutex_lock(&pl.mu);
+        while (!c->done && !(pl.stop && pl.next <= reported))
+            pthread_cond_wait(&pl.cv, &pl.mu);
+        bool done = c->done;
+        pthread_mutex_unlock(&pl.mu);
+        if (!done)
+            break; /* never handed out: an earlier chunk failed */
+        size_t before = t->accepted + t->rejected;
+        rc |= report_chunk(file, c, before, t);
+        show_progress(t, file, false);
+    }
+    for (unsigned i = 0; i < nth; i++)
+        pthread_join(th[i], NULL);
+    /* chunks done after the failure are journaled: count them too */
+    for (; reported < pl.n; reported++)
+        if (pl.chunks[reported].done)
+            rc |= report_chunk(file, &pl.chunks[reported], t->accepted + t->rejected, t);
+    for (size_t i = 0; i < pl.n; i++)
+        free(pl.chunks[i].rep);
+    free(pl.chunks);
+    pthread_mutex_destroy(&pl.mu);
+    pthread_cond_destroy(&pl.cv);
     return rc;
 }
 
@@ -108,22 +230,10 @@ static int ingest_file(struct intake *in, const char *file, const struct format 
         whole = !nl || json_parse(p, (size_t)(nl - p), &lim, &ar, &v, NULL) != KB_OK;
         arena_release(&ar);
     }
-    if (whole) {
+    if (whole)
         rc = ingest_chunk(in, file, p, len, 0, forced, t);
-    } else {
-        size_t pos = 0;
-        while (pos < len && !rc) {
-            size_t end = pos + INGEST_CHUNK < len ? pos + INGEST_CHUNK : len;
-            if (end < len) {
-                const char *nl = memrchr(p + pos, '\n', end - pos);
-                end = nl ? (size_t)(nl - p) + 1 : end;
-            }
-            size_t before = t->accepted + t->rejected;
-            rc = ingest_chunk(in, file, p + pos, end - pos, before, forced, t);
-            pos = end;
-            show_progress(t, file, false);
-        }
-    }
+    else
+        rc = ingest_chunks(in, file, p, len, forced, t);
     show_progress(t, file, true);
     builtin_input_close(&data);
     return rc;

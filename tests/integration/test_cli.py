@@ -149,10 +149,44 @@ def test_real_samples_ingest():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_ingest_large_file_in_chunks():
+    """A file over the chunk size (8 MiB) is checked by several workers; the
+    rejects are still named by their index in the whole file, and every good
+    event is stored exactly once."""
+    tmp = tempfile.mkdtemp(prefix="koban-chunks-")
+    try:
+        data = os.path.join(tmp, "var")
+        path = os.path.join(tmp, "big.ndjson")
+        pad = "x" * 900
+        bad = {5, 20000, 41234, 59999}
+        n = 60000  # ~57 MB: seven or eight chunks
+        with open(path, "w") as f:
+            for i in range(n):
+                if i in bad:
+                    f.write("{not json %d\n" % i)
+                else:
+                    f.write(json.dumps({"kind": "chunk-test", "title": "t%d" % (i % 7),
+                                        "host": "h%d" % (i % 7), "pad": pad}) + "\n")
+        rc, out, err = koban("ingest", "--data-dir", data, "--quiet", path)
+        eq(rc, 1, "rejects make ingest exit 1")
+        named = sorted(int(w) for w in
+                       (l.split("event ")[1].split(":")[0] for l in err.splitlines()
+                        if ": event " in l))
+        eq(named, sorted(bad), f"rejects named by their index in the file: {err[-2000:]}")
+        check(f"ingested {n - len(bad)} events" in out, out)
+        items = [json.loads(l) for l in koban("issues", "--data-dir", data, "--json",
+                                                "--text", "chunk-test")[1].splitlines()]
+        eq(len(items), 7, "seven identities")
+        eq(sum(i["count"] for i in items), n - len(bad), "every good event once")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     res = Results()
     for t in (test_help, test_normalize_examples, test_normalize_bad_input,
-              test_ingest_and_issue_commands, test_real_samples_ingest):
+              test_ingest_and_issue_commands, test_real_samples_ingest,
+              test_ingest_large_file_in_chunks):
         res.run(t)
     res.done()
 
