@@ -222,10 +222,18 @@ int cmd_serve(int argc, char **argv)
     }
     uint16_t port = web_port(d.web);
     write_ready(&d, port);
+    const char *laddr = d.cfg.http.listen;
+    bool loopback = !strncmp(laddr, "127.", 4) || !strncmp(laddr, "localhost:", 10) ||
+                    !strncmp(laddr, "[::1]:", 6);
+    if (!loopback && (!d.cfg.http.token || !d.cfg.http.token[0]))
+        log_warn("listening beyond loopback without http.token: whoever reaches this port "
+                 "can post events and change issues",
+                 "listen=%s", laddr);
     {
         char q[600];
-        log_info("koban is serving", "http=127.0.0.1:%u data_dir=%s spool=%s syslog_udp=%u "
-                                     "syslog_tcp=%u journal_seq=%llu", port,
+        log_info("koban is serving", "http=%.*s:%u data_dir=%s spool=%s syslog_udp=%u "
+                                     "syslog_tcp=%u journal_seq=%llu",
+                 (int)(strrchr(laddr, ':') ? strrchr(laddr, ':') - laddr : 0), laddr, port,
                  kb_logq(q, sizeof q, d.cfg.data_dir), d.spool ? "on" : "off",
                  d.syslog ? syslog_net_udp_port(d.syslog) : 0,
                  d.syslog ? syslog_net_tcp_port(d.syslog) : 0,

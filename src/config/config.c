@@ -35,6 +35,7 @@ static const struct key_def config_keys[] = {
     {"http.max_body", K_SIZE, OFF(http.max_body), "request body limit after gzip"},
     {"http.max_connections", K_UINT, OFF(http.max_connections), "concurrent connections"},
     {"http.timeout_s", K_UINT, OFF(http.timeout_s), "idle connection timeout, seconds"},
+    {"http.threads", K_UINT, OFF(http.threads), "threads checking requests (0: one per CPU, up to 8)"},
     {"spool.enabled", K_BOOL, OFF(spool.enabled), "watch the spool directory"},
     {"spool.dir", K_STR, OFF(spool.dir), "spool directory (default <data_dir>/spool)"},
     {"spool.settle_ms", K_UINT, OFF(spool.settle_ms), "a file unchanged this long is complete"},
@@ -327,6 +328,8 @@ static kb_err validate(struct kb_config *c, struct kb_why *why)
         return kb_fail(why, KB_EINVAL, "%s: store.batch: between 1 and 1000000", f);
     if (c->journal.segment_bytes < 64 * 1024)
         return kb_fail(why, KB_EINVAL, "%s: journal.segment_bytes: at least 64KiB", f);
+    if (c->http.threads > 64)
+        return kb_fail(why, KB_EINVAL, "%s: http.threads: at most 64", f);
     if (c->http.max_connections < 1 || c->http.max_connections > 65536)
         return kb_fail(why, KB_EINVAL, "%s: http.max_connections: between 1 and 65536", f);
     if (!c->spool.dir) {

@@ -30,6 +30,29 @@ def test_help():
     check("not a koban command" in err, err)
 
 
+def test_config_doc_lists_every_key():
+    rc, out, _ = koban("help", "config")
+    eq(rc, 0)
+    with open(os.path.join(TOP, "docs", "CONFIG.md")) as f:
+        doc = f.read()
+    section = None
+    keys = []
+    for line in out.splitlines():
+        if not line.strip() or line.startswith(("koban.yaml", "Looked up", "Strings")):
+            continue
+        name = line.strip().split(":")[0]
+        if not line.startswith(" "):
+            section = name
+            if line.rstrip().endswith(":"):
+                continue
+            keys.append(name)
+        else:
+            keys.append(section + "." + name)
+        check(line.strip().split("#")[0].strip() in doc,
+              f"docs/CONFIG.md has the line for {keys[-1]}: {line.strip()}")
+    check(len(keys) >= 20, f"keys read from help config: {keys}")
+
+
 def test_normalize_examples():
     files = sorted(glob.glob(os.path.join(TOP, "examples", "*", "*")))
     check(len(files) >= 7, f"examples present: {files}")
@@ -184,7 +207,7 @@ def test_ingest_large_file_in_chunks():
 
 def main():
     res = Results()
-    for t in (test_help, test_normalize_examples, test_normalize_bad_input,
+    for t in (test_help, test_config_doc_lists_every_key, test_normalize_examples, test_normalize_bad_input,
               test_ingest_and_issue_commands, test_real_samples_ingest,
               test_ingest_large_file_in_chunks):
         res.run(t)
