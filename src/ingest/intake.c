@@ -30,7 +30,7 @@ struct intake {
     struct intake_opts opts;
     struct json_limits lim;
     _Atomic uint64_t accepted[INTAKE_FORMATS][INTAKE_PATHS];
-    _Atomic uint64_t rejected[INTAKE_PATHS];
+    _Atomic uint64_t rejected[INTAKE_FORMATS][INTAKE_PATHS]; /* format 0: not JSON */
     _Atomic uint64_t payloads[INTAKE_PATHS];
 };
 
@@ -49,6 +49,7 @@ struct batch {
     size_t index; /* index of the next event in the payload */
     struct intake_report *rep;
     uint64_t per_format[INTAKE_FORMATS];
+    uint64_t rejected_by_format[INTAKE_FORMATS];
     size_t rejected;
     struct arena *arena; /* per-event memory for normalizer checks */
 };
@@ -90,7 +91,9 @@ static kb_err batch_push(struct batch *b, uint8_t kind, uint8_t fmt, struct kb_s
     return KB_OK;
 }
 
-static kb_err batch_reject(struct batch *b, struct kb_str raw, const char *reason)
+/* fmt: the format the event was meant for (forced or detected), 0 when
+ * it was not even JSON. */
+static kb_err batch_reject(struct batch *b, struct kb_str raw, const char *reason, uint8_t fmt)
 {
     size_t rlen = strlen(reason);
     if (rlen > 1000)
@@ -116,6 +119,7 @@ static kb_err batch_reject(struct batch *b, struct kb_str raw, const char *reaso
     }
     rep->rejected++;
     b->rejected++;
+    b->rejected_by_format[fmt]++;
     b->index++;
     return batch_push(b, JOURNAL_REJECT, b->forced ? b->forced->id : 0,
                       (struct kb_str){p, 2 + rlen + keep});
@@ -144,7 +148,7 @@ static kb_err batch_json_event(struct batch *b, const struct json_value *v, stru
     if (!f || !f->normalize_json) {
         snprintf(reason, sizeof reason, "format %s does not take JSON events",
                  f ? f->name : "(none)");
-        return batch_reject(b, raw, reason);
+        return batch_reject(b, raw, reason, f ? f->id : 0);
     }
     struct kb_why why = {{0}};
     size_t before = b->sums.len;
@@ -161,7 +165,7 @@ static kb_err batch_json_event(struct batch *b, const struct json_value *v, stru
     if (e) {
         snprintf(reason, sizeof reason, "%s: %s", f->name,
                  why.msg[0] ? why.msg : kb_strerror(e));
-        return batch_reject(b, raw, reason);
+        return batch_reject(b, raw, reason, f->id);
     }
     b->per_format[f->id]++;
     b->rep->accepted++;
@@ -181,7 +185,7 @@ static kb_err batch_event(void *ctx, const struct split_event *ev)
     case SPLIT_JSON:
         return batch_json_event(b, ev->json, ev->raw);
     case SPLIT_BAD:
-        return batch_reject(b, ev->raw, ev->error);
+        return batch_reject(b, ev->raw, ev->error, b->forced ? b->forced->id : 0);
     case SPLIT_TEXT: {
         const struct format *f = b->forced ? b->forced : format_by_name("syslog");
         b->per_format[f ? f->id : 0]++;
@@ -240,7 +244,9 @@ kb_err intake_body(struct intake *in, const char *body, size_t len, enum journal
         for (size_t f = 0; f < INTAKE_FORMATS; f++)
             if (b->per_format[f])
                 atomic_fetch_add(&in->accepted[f][p], b->per_format[f]);
-        atomic_fetch_add(&in->rejected[p], b->rejected);
+        for (size_t f = 0; f < INTAKE_FORMATS; f++)
+            if (b->rejected_by_format[f])
+                atomic_fetch_add(&in->rejected[f][p], b->rejected_by_format[f]);
         atomic_fetch_add(&in->payloads[p], 1);
     } else {
         memset(rep, 0, offsetof(struct intake_report, rejects));
@@ -279,7 +285,7 @@ kb_err intake_line(struct intake *in, const char *line, size_t len, enum journal
         e.data = (struct kb_str){pl, 2 + (size_t)rl + keep};
         kb_err err = journal_append(in->journal, &e, 1, last_seq);
         free(pl);
-        atomic_fetch_add(&in->rejected[p], 1);
+        atomic_fetch_add(&in->rejected[sys ? sys->id : 0][p], 1);
         return err ? kb_fail(why, err, "journal: %s", kb_strerror(err))
                    : kb_fail(why, KB_ETOOBIG, "%s", reason);
     }
@@ -311,9 +317,16 @@ kb_err intake_metrics(struct intake *in, struct buf *out)
     }
     buf_puts(out, "# HELP koban_events_rejected_total Events rejected (kept in quarantine).\n"
                   "# TYPE koban_events_rejected_total counter\n");
-    for (unsigned p = 1; p < INTAKE_PATHS; p++)
-        buf_printf(out, "koban_events_rejected_total{path=\"%s\"} %llu\n", path_names[p],
-                   (unsigned long long)atomic_load(&in->rejected[p]));
+    for (size_t f = 0; f < INTAKE_FORMATS; f++) {
+        const struct format *fmt = format_by_id((uint8_t)f);
+        for (unsigned p = 1; p < INTAKE_PATHS; p++) {
+            uint64_t v = atomic_load(&in->rejected[f][p]);
+            /* "unknown": not JSON, or no format was named */
+            if (v || (f == 0 && p == JOURNAL_PATH_HTTP))
+                buf_printf(out, "koban_events_rejected_total{source=\"%s\",path=\"%s\"} %llu\n",
+                           fmt ? fmt->name : "unknown", path_names[p], (unsigned long long)v);
+        }
+    }
     buf_puts(out, "# HELP koban_payloads_total Payloads (requests, files) taken in.\n"
                   "# TYPE koban_payloads_total counter\n");
     for (unsigned p = 1; p < INTAKE_PATHS; p++)
