@@ -14,6 +14,7 @@
 #include "formats/split.h"
 #include "ingest/intake.h"
 #include "ingest/pipeline.h"
+#include "lib/inflate.h"
 #include "lib/log.h"
 
 #include <getopt.h>
@@ -27,7 +28,8 @@ const struct builtin builtin_ingest = {
     "usage: koban ingest [--source NAME] [--config FILE] [--data-dir DIR] [--quiet]\n"
     "                    FILE... | -\n\n"
     "Reads JSON (object, array, {\"Records\":[...]}, NDJSON) or text lines (syslog),\n"
-    "journals every event durably, and folds them into issues. Rejected events\n"
+    "plain or gzip-compressed, journals every event durably, and folds them into\n"
+    "issues. Rejected events\n"
     "are listed with their index and reason and kept in quarantine; the exit\n"
     "code is 1 when any event was rejected (the others are stored).\n"
     "'koban serve' must not be running on the same data_dir.\n\n"
@@ -218,6 +220,16 @@ static int ingest_file(struct intake *in, const char *file, const struct format 
     t->files++;
     const char *p = data.p;
     size_t len = data.n;
+    struct buf plain = BUF_INIT(INGEST_MAX_FILE);
+    if (inflate_is_gzip(p, len)) { /* e.g. CloudTrail's .json.gz as S3 delivers it */
+        if (inflate_all(p, len, INGEST_MAX_FILE, &plain, &why)) {
+            buf_release(&plain);
+            builtin_input_close(&data);
+            return builtin_error("ingest", "%s: %s", file, why.msg);
+        }
+        p = plain.p ? plain.p : "";
+        len = plain.len;
+    }
     int rc = 0;
     /* Line-oriented input (NDJSON or text) is fed in chunks; one JSON
      * document (array, Records) must be taken whole. */
@@ -235,6 +247,7 @@ static int ingest_file(struct intake *in, const char *file, const struct format 
     else
         rc = ingest_chunks(in, file, p, len, forced, t);
     show_progress(t, file, true);
+    buf_release(&plain);
     builtin_input_close(&data);
     return rc;
 }

@@ -198,8 +198,9 @@ int cmd_serve(int argc, char **argv)
         e = pipeline_new(d.journal, dbpath, &po, &d.pipeline, &why);
     if (!e && (stage = "pipeline"))
         e = pipeline_start(d.pipeline);
+    struct spool_opts so = {.max_file = d.cfg.spool.max_file};
     if (!e && d.cfg.spool.enabled && (stage = "spool"))
-        e = spool_start(&d.cfg, d.intake, d.journal, &d.spool, &why);
+        e = spool_start_opts(&d.cfg, &so, d.intake, d.journal, &d.spool, &why);
     if (!e && ((d.cfg.syslog.udp && *d.cfg.syslog.udp) || (d.cfg.syslog.tcp && *d.cfg.syslog.tcp)) &&
         (stage = "syslog"))
         e = syslog_net_start(&d.cfg, d.intake, &d.syslog, &why);

@@ -39,6 +39,7 @@ static const struct key_def config_keys[] = {
     {"spool.enabled", K_BOOL, OFF(spool.enabled), "watch the spool directory"},
     {"spool.dir", K_STR, OFF(spool.dir), "spool directory (default <data_dir>/spool)"},
     {"spool.settle_ms", K_UINT, OFF(spool.settle_ms), "a file unchanged this long is complete"},
+    {"spool.max_file", K_SIZE, OFF(spool.max_file), "largest spool file, on disk and after gunzip"},
     {"syslog.udp", K_STR, OFF(syslog.udp), "syslog UDP address (empty: off)"},
     {"syslog.tcp", K_STR, OFF(syslog.tcp), "syslog TCP address (empty: off)"},
     {"syslog.max_message", K_SIZE, OFF(syslog.max_message), "longest syslog message"},
@@ -65,6 +66,7 @@ static void set_defaults(struct kb_config *c)
     c->http.timeout_s = 30;
     c->spool.enabled = true;
     c->spool.settle_ms = 500;
+    c->spool.max_file = 1024u * 1024 * 1024;
     c->syslog.udp = kb_strdup("127.0.0.1:5514");
     c->syslog.tcp = kb_strdup("127.0.0.1:5514");
     c->syslog.max_message = 64 * 1024;
@@ -328,6 +330,8 @@ static kb_err validate(struct kb_config *c, struct kb_why *why)
         return kb_fail(why, KB_EINVAL, "%s: store.batch: between 1 and 1000000", f);
     if (c->journal.segment_bytes < 64 * 1024)
         return kb_fail(why, KB_EINVAL, "%s: journal.segment_bytes: at least 64KiB", f);
+    if (c->spool.max_file < 1024)
+        return kb_fail(why, KB_EINVAL, "%s: spool.max_file: at least 1KiB", f);
     if (c->http.threads > 64)
         return kb_fail(why, KB_EINVAL, "%s: http.threads: at most 64", f);
     if (c->http.max_connections < 1 || c->http.max_connections > 65536)

@@ -31,6 +31,7 @@ struct kb_config {
         bool enabled;         /* true */
         char *dir;            /* "<data_dir>/spool" */
         unsigned settle_ms;   /* a file unchanged this long is complete: 500 */
+        size_t max_file;      /* largest file, on disk and decompressed: 1 GiB */
     } spool;
 
     struct {

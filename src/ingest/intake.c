@@ -264,8 +264,8 @@ kb_err intake_body(struct intake *in, const char *body, size_t len, enum journal
 kb_err intake_line(struct intake *in, const char *line, size_t len, enum journal_path path,
                    uint64_t *last_seq, struct kb_why *why)
 {
-    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-        len--;
+    /* The bytes are kept as framed: the newline framer has already dropped
+     * its terminator, and an octet-counted message is exactly its count. */
     if (len == 0)
         return kb_fail(why, KB_EINVAL, "empty line");
     unsigned p = (unsigned)path < INTAKE_PATHS ? (unsigned)path : 0;

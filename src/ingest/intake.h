@@ -59,7 +59,8 @@ kb_err intake_body(struct intake *in, const char *body, size_t len, enum journal
                    const struct format *forced, struct intake_report *rep,
                    uint64_t *last_seq, struct kb_why *why);
 
-/* One text line (syslog), already framed. */
+/* One text message (syslog), already framed; its bytes are journaled as
+ * given (the framer removed any newline terminator). */
 kb_err intake_line(struct intake *in, const char *line, size_t len, enum journal_path path,
                    uint64_t *last_seq, struct kb_why *why);
 

@@ -1,6 +1,7 @@
 /* spool.c — inotify-driven spool directory ingest. */
 #include "ingest/spool.h"
 
+#include "lib/inflate.h"
 #include "lib/log.h"
 
 #include <dirent.h>
@@ -17,7 +18,6 @@
 #include <unistd.h>
 
 #define SPOOL_MAX_PENDING 4096      /* files tracked at once */
-#define SPOOL_MAX_FILE (1024u * 1024 * 1024) /* 1 GiB per file */
 #define SPOOL_TICK_MS 100
 
 struct pending {
@@ -87,38 +87,54 @@ static void rescan(struct spool *s)
 }
 
 /* Moves dir/name to dir/sub/name (adding .N when taken) and writes err text
- * beside it when non-NULL. */
+ * beside it when non-NULL. The .err is written first, so that whoever sees
+ * the file in done/ or failed/ finds its .err complete. */
 static void move_to(struct spool *s, const char *name, const char *sub, const char *err)
 {
-    char from[4096], to[4096];
+    char from[4096], to[4096], ep[4200];
     snprintf(from, sizeof from, "%s/%s", s->dir, name);
     snprintf(to, sizeof to, "%s/%s/%s", s->dir, sub, name);
     struct stat st;
     for (int i = 1; i < 1000 && stat(to, &st) == 0; i++)
         snprintf(to, sizeof to, "%s/%s/%s.%d", s->dir, sub, name, i);
-    if (rename(from, to) != 0) {
-        log_error("spool: cannot move file", "file=%s to=%s err=\"%s\"", from, to,
-                  strerror(errno));
-        atomic_fetch_add(&s->errors, 1);
-        return;
-    }
+    snprintf(ep, sizeof ep, "%s.err", to);
     if (err) {
-        char ep[4200];
-        snprintf(ep, sizeof ep, "%s.err", to);
         FILE *f = fopen(ep, "w");
         if (f) {
             fputs(err, f);
             fclose(f);
         }
     }
+    if (rename(from, to) != 0) {
+        log_error("spool: cannot move file", "file=%s to=%s err=\"%s\"", from, to,
+                  strerror(errno));
+        atomic_fetch_add(&s->errors, 1);
+        if (err)
+            unlink(ep);
+    }
 }
 
-static kb_err read_file(const char *path, size_t max, struct buf *out, struct kb_why *why)
+static bool has_suffix(const char *s, const char *suffix)
 {
+    size_t l = strlen(s), k = strlen(suffix);
+    return l >= k && memcmp(s + l - k, suffix, k) == 0;
+}
+
+/* Reads path into out, gunzipping it (lib/inflate.h) when the name ends in
+ * .gz or the bytes start with the gzip magic — S3 delivers CloudTrail as
+ * *.json.gz, and a gzip file renamed without its suffix is still gzip. Both
+ * the bytes on disk and the decoded bytes are bounded by max, and the
+ * compressed bytes are streamed: only the decoded file is held. */
+static kb_err read_input(const char *path, const char *name, size_t max, struct buf *out,
+                         bool *gunzipped, struct kb_why *why)
+{
+    *gunzipped = false;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return kb_fail(why, KB_EIO, "open: %s", strerror(errno));
     kb_err e = KB_OK;
+    struct inflate_stream *z = NULL;
+    size_t on_disk = 0;
     char chunk[65536];
     for (;;) {
         ssize_t r = read(fd, chunk, sizeof chunk);
@@ -130,12 +146,26 @@ static kb_err read_file(const char *path, size_t max, struct buf *out, struct kb
         }
         if (r == 0)
             break;
-        if (out->len + (size_t)r > max) {
+        if ((size_t)r > max - on_disk) {
             e = kb_fail(why, KB_ETOOBIG, "file is larger than %zu bytes", max);
             break;
         }
-        buf_append(out, chunk, (size_t)r);
+        if (on_disk == 0 && (has_suffix(name, ".gz") || inflate_is_gzip(chunk, (size_t)r))) {
+            *gunzipped = true;
+            if ((e = inflate_init(&z, max, why)) != KB_OK)
+                break;
+        }
+        on_disk += (size_t)r;
+        if (z)
+            e = inflate_feed(z, chunk, (size_t)r, out, why);
+        else if (buf_append(out, chunk, (size_t)r) != KB_OK)
+            e = kb_fail(why, KB_ETOOBIG, "file is larger than %zu bytes", max);
+        if (e)
+            break;
     }
+    if (e == KB_OK && z)
+        e = inflate_finish(z, why);
+    inflate_end(z);
     close(fd);
     return e;
 }
@@ -144,20 +174,26 @@ static void ingest_file(struct spool *s, const char *name)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", s->dir, name);
-    struct buf data = BUF_INIT(SPOOL_MAX_FILE);
+    struct buf data = BUF_INIT(s->max_file);
     struct kb_why why = {{0}};
     struct intake_report *rep = kb_calloc(1, sizeof *rep);
     uint64_t last = 0;
-    kb_err e = read_file(path, s->max_file, &data, &why);
-    if (e == KB_OK && data.len >= 2 && (uint8_t)data.p[0] == 0x1f && (uint8_t)data.p[1] == 0x8b)
-        e = kb_fail(&why, KB_EUNSUPPORTED, "gzip-compressed spool files are not supported yet");
+    bool gunzipped = false;
+    kb_err e = read_input(path, name, s->max_file, &data, &gunzipped, &why);
+    bool read_failed = e == KB_EIO;
     if (e == KB_OK && data.len == 0)
-        e = kb_fail(&why, KB_EINVAL, "empty file");
+        e = kb_fail(&why, KB_EINVAL, "%s", gunzipped ? "empty file (after gunzip)" : "empty file");
     if (e == KB_OK)
         e = intake_body(s->intake, data.p, data.len, JOURNAL_PATH_SPOOL, NULL, rep, &last, &why);
     if (e == KB_OK && last)
         e = journal_wait(s->journal, last, 60000);
-    if (e == KB_EIO || e == KB_ETIMEOUT || e == KB_ECLOSED) {
+    if (read_failed) {
+        /* Unreadable now (permissions, I/O): left in place for the next
+         * rescan rather than filed as bad data. */
+        log_error("spool: cannot read file; left in place", "file=%s err=\"%s\"", name,
+                  why.msg);
+        atomic_fetch_add(&s->errors, 1);
+    } else if (e == KB_EIO || e == KB_ETIMEOUT || e == KB_ECLOSED) {
         /* The journal failed: leave the file where it is for a later try. */
         log_error("spool: journal not durable; file left in place", "file=%s err=\"%s\"", name,
                   why.msg[0] ? why.msg : kb_strerror(e));
@@ -174,7 +210,10 @@ static void ingest_file(struct spool *s, const char *name)
         buf_release(&err);
         atomic_fetch_add(&s->files_failed, 1);
         atomic_fetch_add(&s->rejected, rep->rejected);
-        log_warn("spool: file failed", "file=%s rejected=%zu", name, rep->rejected);
+        char q[300];
+        log_warn("spool: file failed", "file=%s rejected=%zu why=%s", name, rep->rejected,
+                 kb_logq(q, sizeof q,
+                         e ? (why.msg[0] ? why.msg : kb_strerror(e)) : "no event accepted"));
     } else {
         struct buf err = BUF_INIT(1 << 20);
         for (size_t i = 0; i < rep->nreported; i++)
@@ -264,6 +303,13 @@ static kb_err make_dir(const char *path, struct kb_why *why)
 kb_err spool_start(const struct kb_config *cfg, struct intake *in, struct journal *j,
                    struct spool **out, struct kb_why *why)
 {
+    return spool_start_opts(cfg, NULL, in, j, out, why);
+}
+
+kb_err spool_start_opts(const struct kb_config *cfg, const struct spool_opts *opts,
+                        struct intake *in, struct journal *j, struct spool **out,
+                        struct kb_why *why)
+{
     char sub[4096];
     kb_err e = make_dir(cfg->spool.dir, why);
     snprintf(sub, sizeof sub, "%s/done", cfg->spool.dir);
@@ -277,7 +323,7 @@ kb_err spool_start(const struct kb_config *cfg, struct intake *in, struct journa
     struct spool *s = kb_calloc(1, sizeof *s);
     s->dir = kb_strdup(cfg->spool.dir);
     s->settle_ms = cfg->spool.settle_ms;
-    s->max_file = SPOOL_MAX_FILE;
+    s->max_file = opts && opts->max_file ? opts->max_file : SPOOL_MAX_FILE;
     s->intake = in;
     s->journal = j;
     s->pending = kb_calloc(SPOOL_MAX_PENDING, sizeof *s->pending);

@@ -232,9 +232,21 @@ struct syslog_net {
         clients_rejected, clients_now;
 };
 
+/* True when msg holds nothing but CR/LF: an octet-counted frame may (its
+ * bytes are kept as counted, so the LF framer's skipping does not apply). */
+static bool blank(const char *msg, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (msg[i] != '\r' && msg[i] != '\n')
+            return false;
+    return true;
+}
+
 static void on_message(struct syslog_net *s, int tr, const char *msg, size_t len,
                        bool truncated)
 {
+    if (!truncated && blank(msg, len))
+        return; /* skipped like blank lines, not refused by the intake */
     atomic_fetch_add(&s->messages[tr], 1);
     if (truncated)
         atomic_fetch_add(&s->truncated[tr], 1);

@@ -6,8 +6,9 @@
  * counted as truncated.
  *
  * TCP (RFC 6587): each message chooses its framing by its first byte — a
- * digit means octet counting ("LEN SP MSG"), anything else means LF
- * framing (the message runs to the next LF; a CR before it is dropped).
+ * digit means octet counting ("LEN SP MSG": the LEN bytes are the message,
+ * kept exactly as counted, CR/LF at its end included), anything else means
+ * LF framing (the message runs to the next LF; a CR before it is dropped).
  * CR/LF between messages are skipped. A count that is not 1..9 digits
  * followed by SP is a framing error: the bytes read so far are kept and
  * the message is read as LF-framed instead. A message longer than
@@ -17,7 +18,8 @@
  *
  * Every message goes to intake_line(..., JOURNAL_PATH_SYSLOG, ...), which
  * appends to the journal without waiting for durability (syslog has no
- * acknowledgement to give). Blank messages are skipped.
+ * acknowledgement to give). Blank messages (empty, or nothing but CR/LF)
+ * are skipped and not counted.
  *
  * The listener runs one thread with epoll over nonblocking sockets: at most
  * SYSLOG_NET_MAX_CLIENTS TCP clients (more are accepted and closed at once,

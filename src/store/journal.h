@@ -40,7 +40,9 @@
 
 enum journal_kind {
     JOURNAL_EVENT_JSON = 1, /* payload: one JSON value, verbatim */
-    JOURNAL_EVENT_TEXT = 2, /* payload: one text line (syslog), no newline */
+    JOURNAL_EVENT_TEXT = 2, /* payload: one text message (syslog): a line
+                               without its newline, or an octet-counted
+                               frame byte for byte */
     JOURNAL_REJECT = 3,     /* payload: u16 reason length, reason, raw input */
 };
 

@@ -29,12 +29,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/* MHD polling threads. Measured with the concurrency test in
- * tests/unit/web (50 keep-alive clients, one event per request): the fsync
- * is the limit, and a pool of 2 or 4 threads did not raise throughput. */
-#ifndef WEB_THREADS
-#define WEB_THREADS 1u
-#endif
+/* MHD polling threads when http.threads is 0: one per online CPU, at most
+ * this many. Each thread reads, checks (intake) and answers the requests of
+ * its own connections, so request checking scales with the cores. */
+#define WEB_MAX_AUTO_THREADS 8u
+/* http.threads above this is refused by config; kept here as a last bound. */
+#define WEB_MAX_THREADS 64u
 #define WEB_DEFAULT_MAX_BODY (64u * 1024 * 1024)
 #define WEB_METRICS_MAX (8u * 1024 * 1024)
 #define WEB_STOP_WAIT_MS 10000
@@ -405,6 +405,17 @@ static kb_err resolve_listen(const char *listen, struct sockaddr_storage *ss, bo
     return KB_OK;
 }
 
+/* http.threads, or one per online CPU (at most WEB_MAX_AUTO_THREADS) when 0. */
+static unsigned web_thread_count(unsigned configured)
+{
+    if (configured)
+        return KB_MIN(configured, WEB_MAX_THREADS);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        return 1;
+    return (unsigned)KB_MIN((unsigned long)n, (unsigned long)WEB_MAX_AUTO_THREADS);
+}
+
 kb_err web_start(const struct web_deps *deps, struct web **out, struct kb_why *why)
 {
     *out = NULL;
@@ -426,14 +437,23 @@ kb_err web_start(const struct web_deps *deps, struct web **out, struct kb_why *w
         for (size_t c = 0; c < WEB_CODES; c++)
             atomic_init(&w->counts[i][c], 0);
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+    /* poll(), not epoll: libmicrohttpd 0.9.75's epoll loop reads at most 128
+     * events per epoll_wait and, when a batch is exactly full, waits again
+     * with the full connection timeout — having already swallowed the
+     * inter-thread wake-up of MHD_resume_connection. With 128 or more busy
+     * connections, durable requests then sat suspended for up to 30 s
+     * (tests/unit/web/test_web_load.c, test_wide). poll() has no such loop;
+     * its cost per wake-up is linear in the thread's connections, which
+     * http.max_connections bounds. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     unsigned maxconn = cfg->http.max_connections ? cfg->http.max_connections : 1024;
     unsigned timeout = cfg->http.timeout_s ? cfg->http.timeout_s : 30;
+    unsigned threads = web_thread_count(cfg->http.threads);
     errno = 0;
     /* The logger goes first so that MHD reports option errors through it. */
     struct MHD_OptionItem pool[] = {
-        {WEB_THREADS > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, WEB_THREADS, NULL},
+        {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
     w->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w,
@@ -453,7 +473,8 @@ kb_err web_start(const struct web_deps *deps, struct web **out, struct kb_why *w
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_BIND_PORT);
     w->port = di ? di->port : 0;
-    log_info("http listening", "addr=%s port=%u", cfg->http.listen, (unsigned)w->port);
+    log_info("http listening", "addr=%s port=%u threads=%u", cfg->http.listen,
+             (unsigned)w->port, threads);
     *out = w;
     return KB_OK;
 }

@@ -4,26 +4,23 @@
  *
  * The bound applies to the decoded bytes (and to the bytes received), so a
  * small gzip bomb fails with KB_ETOOBIG as soon as it inflates past the
- * limit, never after. Concatenated gzip members are decoded in turn
- * (RFC 1952); zlib-wrapped data is accepted too.
+ * limit, never after. Decoding is lib/inflate.h: concatenated gzip members
+ * are decoded in turn (RFC 1952); zlib-wrapped data is accepted too.
  *
  * Owner: whoever holds the struct; web_body_release frees the buffer and the
- * inflate state. Internal to src/web.
+ * decoder. Internal to src/web.
  */
 #ifndef KOBAN_WEB_BODY_H
 #define KOBAN_WEB_BODY_H
 
 #include "lib/buf.h"
-
-#include <zlib.h>
+#include "lib/inflate.h"
 
 struct web_body {
-    struct buf out;      /* decoded bytes, at most max */
-    size_t received;     /* bytes received, at most max */
-    bool gzip;           /* decode with zlib */
-    bool z_ready;        /* zs is initialised */
-    bool z_end;          /* the last member ended exactly at the input seen */
-    z_stream zs;
+    struct buf out;           /* decoded bytes, at most max */
+    size_t received;          /* bytes received, at most max */
+    bool gzip;                /* decode with lib/inflate */
+    struct inflate_stream *z; /* the decoder, started at the first byte */
 };
 
 void web_body_init(struct web_body *b, size_t max, bool gzip);

@@ -172,6 +172,36 @@ def test_real_samples_ingest():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_ingest_gzip():
+    """A CloudTrail file as S3 delivers it (gzip, {"Records":[...]}), and a
+    corrupt one, which is refused with the reason and stores nothing."""
+    import gzip
+    tmp = tempfile.mkdtemp(prefix="koban-gz-")
+    try:
+        data = os.path.join(tmp, "var")
+        recs = [{"eventVersion": "1.08", "eventSource": "s3.amazonaws.com",
+                 "eventName": "PutBucketPolicy", "eventTime": "2026-11-20T10:00:0%dZ" % i,
+                 "eventID": "gz-%d" % i, "recipientAccountId": "123456789012",
+                 "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/gz"}}
+                for i in range(3)]
+        path = os.path.join(tmp, "123456789012_CloudTrail_us-east-1_x.json.gz")
+        with gzip.open(path, "wt") as f:
+            json.dump({"Records": recs}, f)
+        rc, out, err = koban("ingest", "--data-dir", data, "--quiet", path)
+        eq(rc, 0, err)
+        check("ingested 3 events" in out, out)
+        bad = os.path.join(tmp, "bad.json.gz")
+        with open(path, "rb") as f:
+            blob = f.read()
+        with open(bad, "wb") as f:
+            f.write(blob[:len(blob) // 2])
+        rc, out, err = koban("ingest", "--data-dir", data, "--quiet", bad)
+        eq(rc, 1, "a truncated gzip file is refused")
+        check("gzip" in err and "bad.json.gz" in err, err)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_ingest_large_file_in_chunks():
     """A file over the chunk size (8 MiB) is checked by several workers; the
     rejects are still named by their index in the whole file, and every good
@@ -209,7 +239,7 @@ def main():
     res = Results()
     for t in (test_help, test_config_doc_lists_every_key, test_normalize_examples, test_normalize_bad_input,
               test_ingest_and_issue_commands, test_real_samples_ingest,
-              test_ingest_large_file_in_chunks):
+              test_ingest_gzip, test_ingest_large_file_in_chunks):
         res.run(t)
     res.done()
 

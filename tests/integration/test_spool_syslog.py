@@ -1,4 +1,5 @@
 """The spool directory and syslog listeners of a real daemon."""
+import gzip
 import json
 import os
 import socket
@@ -77,6 +78,29 @@ def test_spool_bad_file(d):
     check(err.startswith("event 1:"), f"rejected index listed: {err!r}")
 
 
+def test_spool_gzip(d):
+    """CloudTrail as S3 delivers it (.json.gz) goes in; corrupt gzip goes to failed/."""
+    sp = spool_dir(d)
+    before = accepted(d, "spool")
+    name = "444455556666_CloudTrail_eu-west-1_20261120T1105Z_Xq3PpUy1mWn0K2aB.json.gz"
+    body = gzip.compress(json.dumps({"Records": [ct(300), ct(301), ct(302)]}).encode())
+    with open(os.path.join(sp, name + ".tmp"), "wb") as f:
+        f.write(body)
+    os.rename(os.path.join(sp, name + ".tmp"), os.path.join(sp, name))
+    with open(os.path.join(sp, "broken.ndjson.gz"), "wb") as f:
+        f.write(body[:10] + bytes([body[10] | 0x06]) + body[11:])  # reserved block type
+    wait_for(lambda: os.path.exists(os.path.join(sp, "done", name)), msg="done/ CloudTrail .gz")
+    check(not os.path.exists(os.path.join(sp, "done", name + ".err")), "all records taken")
+    eq(accepted(d, "spool") - before, 3, "records from the gzip file")
+    # the .err is complete before the file appears in failed/
+    wait_for(lambda: os.path.exists(os.path.join(sp, "failed", "broken.ndjson.gz")),
+             msg="failed/broken.ndjson.gz")
+    with open(os.path.join(sp, "failed", "broken.ndjson.gz.err")) as f:
+        err = f.read()
+    check(err.startswith("gzip: corrupt data at byte 11 "), f".err says why: {err!r}")
+    eq(accepted(d, "spool") - before, 3, "nothing from the corrupt file")
+
+
 def test_syslog_udp_tcp(d):
     udp, tcp = d.info["syslog_udp"], d.info["syslog_tcp"]
     check(udp and tcp, f"listeners bound: {d.info}")
@@ -108,7 +132,7 @@ def main():
     try:
         d.start()
         for t in (test_spool_records_array_ndjson, test_spool_half_written_file,
-                  test_spool_bad_file, test_syslog_udp_tcp):
+                  test_spool_bad_file, test_spool_gzip, test_syslog_udp_tcp):
             res.run(t, d)
         eq(d.stop(), 0)
     finally:

@@ -128,6 +128,11 @@ static void test_octet(void)
           (struct want[]){{"<1>a\nb", 0}, {"<2>x y z\n\n!", 0}}, 2, 0);
     /* LF after a frame (some senders add one) */
     check("3 abc\n3 def\n", 1024, (struct want[]){{"abc", 0}, {"def", 0}}, 2, 0);
+    /* CR/LF at the end of an octet-counted frame are content, kept as
+     * counted; only LF framing drops its terminator (and a CR before it) */
+    check("7 <1>ab\r\n\n4 cd\r\n<3>ef\r\n", 1024,
+          (struct want[]){{"<1>ab\r\n", 0}, {"cd\r\n", 0}, {"<3>ef", 0}}, 3, 0);
+    check("5 <1>a\r3 \n\n\n", 1024, (struct want[]){{"<1>a\r", 0}, {"\n\n\n", 0}}, 2, 0);
     /* a frame cut short by end of stream */
     check("10 abc", 1024, (struct want[]){{"abc", 1}}, 1, 0);
 }

@@ -225,6 +225,42 @@ static void test_udp_and_tcp(void)
     env_close(&e);
 }
 
+/* RFC 6587 octet counting: the journal holds a message's bytes exactly as
+ * counted, trailing CR/LF included; only LF framing drops its terminator.
+ * A frame of nothing but CR/LF is blank: skipped, not an intake error. */
+static void test_octet_keeps_terminators(void)
+{
+    struct env e;
+    if (!env_open(&e, 1024)) {
+        T_CHECK(0);
+        return;
+    }
+    int t = tcp_connect(syslog_net_tcp_port(e.net));
+    const char *frames[] = {"<13>crlf kept\r\n", "<13>lf kept\n", "<13>cr kept\r",
+                            "<13>two lf\n\n", "\r\n"};
+    char out[512];
+    size_t n = 0;
+    for (size_t i = 0; i < KB_ARRAY_LEN(frames); i++)
+        n += (size_t)snprintf(out + n, sizeof out - n, "%zu %s", strlen(frames[i]), frames[i]);
+    n += (size_t)snprintf(out + n, sizeof out - n, "<13>lf framed\r\n");
+    tcp_send(t, out, n);
+    close(t);
+    const char *want[] = {"<13>crlf kept\r\n", "<13>lf kept\n", "<13>cr kept\r",
+                          "<13>two lf\n\n", "<13>lf framed"};
+    int nwant = (int)KB_ARRAY_LEN(want);
+    struct recs r;
+    read_journal(&e, nwant, &r);
+    expect_exactly(&r, want, nwant);
+    recs_free(&r);
+    struct buf m = BUF_INIT(1 << 16);
+    T_EQ_INT(syslog_net_metrics(e.net, &m), KB_OK);
+    T_CHECKF(strstr(m.p, "koban_syslog_messages_total{transport=\"tcp\"} 5\n") != NULL, "%s",
+             m.p);
+    T_CHECK(strstr(m.p, "koban_syslog_intake_errors_total 0\n") != NULL);
+    buf_release(&m);
+    env_close(&e);
+}
+
 /* Data already in the sockets when stop is called is still journaled. */
 static void test_stop_drains(void)
 {
@@ -300,5 +336,6 @@ int main(void)
     T_RUN(test_bad_config);
     T_RUN(test_udp_and_tcp);
     T_RUN(test_stop_drains);
+    T_RUN(test_octet_keeps_terminators);
     return t_done();
 }
