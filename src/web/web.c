@@ -39,6 +39,8 @@
 #define WEB_METRICS_MAX (8u * 1024 * 1024)
 #define WEB_STOP_WAIT_MS 10000
 #define WEB_STOP_GRACE_MS 2000
+/* Bytes of a plain body reserved from its Content-Length before it arrives. */
+#define WEB_PRESIZE_MAX (1024u * 1024)
 /* Bytes of a rejected body read (and dropped) to deliver the error. */
 #define WEB_DISCARD_MAX (4u * 1024 * 1024)
 
@@ -177,6 +179,7 @@ static enum MHD_Result begin(struct web_req *r, const char *url, const char *met
     /* Refuse a declared oversize body before reading a byte of it. */
     const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long declared = 0;
     if (cl) {
         char *end = NULL;
         errno = 0;
@@ -186,6 +189,8 @@ static enum MHD_Result begin(struct web_req *r, const char *url, const char *met
             snprintf(msg, sizeof msg, "body is larger than %zu bytes", w->max_body);
             return web_reply_error(r, 413, msg, NULL, NULL);
         }
+        if (end != cl)
+            declared = n;
     }
 
     if (r->route == WEB_ROUTE_EVENTS) {
@@ -200,6 +205,11 @@ static enum MHD_Result begin(struct web_req *r, const char *url, const char *met
         }
     }
     web_body_init(&r->body, w->max_body, gzip);
+    /* A plain body arrives in pieces of a few KiB: room for all of it up
+     * front spares the buffer its doublings and copies. Bounded, so that a
+     * declared length alone cannot reserve much memory. */
+    if (!gzip && declared > 0)
+        buf_reserve(&r->body.out, (size_t)KB_MIN(declared, (unsigned long long)WEB_PRESIZE_MAX));
     r->body_ready = true;
     r->st = WEB_REQ_BODY;
     return MHD_YES;
@@ -306,6 +316,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r = kb_calloc(1, sizeof *r);
         r->w = cls;
         r->conn = conn;
+        atomic_init(&r->claimed, 0);
+        atomic_init(&r->derr, 0);
         atomic_init(&r->refs, 1);
         *con_cls = r;
         return begin(r, url, method);
@@ -357,8 +369,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     web_events_completed(r);
     if (r->body_ready)
         web_body_release(&r->body);
-    free(r->rep);
-    r->rep = NULL;
+    buf_release(&r->reply);
     web_req_unref(r);
 }
 
@@ -433,6 +444,8 @@ kb_err web_start(const struct web_deps *deps, struct web **out, struct kb_why *w
     w->deps = *deps;
     w->max_body = cfg->http.max_body ? cfg->http.max_body : WEB_DEFAULT_MAX_BODY;
     pthread_mutex_init(&w->mu, NULL);
+    atomic_init(&w->inflight, 0);
+    atomic_init(&w->stopping, false);
     for (size_t i = 0; i < WEB_ROUTE_COUNT; i++)
         for (size_t c = 0; c < WEB_CODES; c++)
             atomic_init(&w->counts[i][c], 0);
@@ -486,10 +499,7 @@ uint16_t web_port(const struct web *w)
 
 static size_t inflight(struct web *w)
 {
-    pthread_mutex_lock(&w->mu);
-    size_t n = w->inflight;
-    pthread_mutex_unlock(&w->mu);
-    return n;
+    return atomic_load(&w->inflight);
 }
 
 static bool wait_inflight(struct web *w, int ms)
@@ -507,9 +517,7 @@ void web_stop(struct web *w)
 {
     if (!w)
         return;
-    pthread_mutex_lock(&w->mu);
-    w->stopping = true;
-    pthread_mutex_unlock(&w->mu);
+    atomic_store(&w->stopping, true);
     MHD_socket lfd = MHD_quiesce_daemon(w->mhd);
     /* MHD no longer polls the listening socket but it stays open until after
      * MHD_stop_daemon; shutting it down makes new clients fail at once

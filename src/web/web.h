@@ -22,11 +22,15 @@
  * and GET /metrics must carry "Authorization: Bearer <token>" (compared in
  * constant time), else 401 with "WWW-Authenticate: Bearer".
  *
+ * Threads: http.threads polling threads (0: one per online CPU, at most 8),
+ * each serving its own share of the connections from reading the headers to
+ * the answer, so request bodies are checked (intake) on several cores.
+ *
  * Durability without blocking: an events request whose records are not yet
  * durable suspends its connection and registers journal_on_durable(); the
  * journal writer thread resumes it after the fsync that covers it. Hundreds
- * of connections therefore share one fsync (group commit) and the HTTP
- * thread never waits for the disk.
+ * of connections therefore share one fsync (group commit) and no HTTP
+ * thread ever waits for the disk.
  *
  * Ownership: web_start returns a server the caller frees with web_stop. The
  * server borrows everything in web_deps (config, journal, intake, callbacks),

@@ -6,9 +6,11 @@
  * Waiting never blocks the HTTP thread: the connection is suspended and
  * journal_on_durable() resumes it from the journal writer thread after the
  * fsync that covers it; MHD then calls the handler again, which answers.
- * MHD_resume_connection is safe from any thread (it takes the daemon's lock
- * and wakes the polling thread through its inter-thread channel, which
- * MHD_ALLOW_SUSPEND_RESUME turns on).
+ * MHD_resume_connection is safe from any thread (it takes the lock of the
+ * daemon — with a thread pool, of the worker — that owns the connection and
+ * wakes that worker's polling thread through its inter-thread channel, which
+ * MHD_ALLOW_SUSPEND_RESUME turns on); the connection stays on that worker,
+ * so the handler runs again on the thread that suspended it.
  *
  * Invariants:
  *   1. A connection is suspended, and its request listed in w->waiting,
@@ -61,12 +63,14 @@ static void unlist(struct web *w, struct web_req *r)
     r->listed = false;
 }
 
-static enum MHD_Result reply_report(struct web_req *r)
+/* Writes the answer for rep into r->reply (and its status into
+ * r->reply_status); it is sent once the records are durable. */
+static void build_report(struct web_req *r, const struct intake_report *rep)
 {
-    const struct intake_report *rep = r->rep;
-    struct buf b = BUF_INIT(WEB_REPORT_MAX);
+    buf_init(&r->reply, WEB_REPORT_MAX);
+    buf_reserve(&r->reply, rep->nreported ? 4096 : 128);
     struct jw jw;
-    jw_init(&jw, &b);
+    jw_init(&jw, &r->reply);
     jw_obj_begin(&jw);
     jw_kv_int(&jw, "accepted", (int64_t)rep->accepted);
     jw_kv_int(&jw, "rejected", (int64_t)rep->rejected);
@@ -81,11 +85,15 @@ static enum MHD_Result reply_report(struct web_req *r)
     jw_arr_end(&jw);
     jw_kv_int(&jw, "last_seq", (int64_t)r->last_seq);
     jw_obj_end(&jw);
-    buf_putc(&b, '\n');
+    buf_putc(&r->reply, '\n');
     /* All rejected: the client sent nothing usable, but the rejects are
      * durable in quarantine, so the report still says which and why. */
-    unsigned status = rep->accepted == 0 && rep->rejected > 0 ? 400 : 200;
-    return web_reply(r, status, "application/json", &b, NULL, NULL);
+    r->reply_status = rep->accepted == 0 && rep->rejected > 0 ? 400 : 200;
+}
+
+static enum MHD_Result send_report(struct web_req *r)
+{
+    return web_reply(r, r->reply_status, "application/json", &r->reply, NULL, NULL);
 }
 
 static unsigned status_for(kb_err e)
@@ -106,29 +114,29 @@ static unsigned status_for(kb_err e)
 enum MHD_Result web_events(struct web_req *r)
 {
     struct web *w = r->w;
-    pthread_mutex_lock(&w->mu);
-    bool stopping = w->stopping;
-    if (!stopping) {
-        w->inflight++;
-        r->counted = true;
-    }
-    pthread_mutex_unlock(&w->mu);
-    if (stopping)
+    atomic_fetch_add(&w->inflight, 1);
+    if (atomic_load(&w->stopping)) {
+        atomic_fetch_sub(&w->inflight, 1);
         return web_reply_error(r, 503, "server is shutting down", NULL, NULL);
+    }
+    r->counted = true;
 
-    r->rep = kb_malloc(sizeof *r->rep);
+    /* Large (the reject reasons), so kept on this thread's stack only until
+     * the answer is written from it. */
+    struct intake_report rep;
     struct kb_why why = {0};
     const char *body = r->body.out.p ? r->body.out.p : "";
     kb_err e = intake_body(w->deps.intake, body, r->body.out.len, JOURNAL_PATH_HTTP, r->forced,
-                           r->rep, &r->last_seq, &why);
+                           &rep, &r->last_seq, &why);
     /* The journal copied what it keeps: the body is not needed any more. */
     web_body_release(&r->body);
     r->body_ready = false;
     if (e != KB_OK)
         return web_reply_error(r, status_for(e), why.msg[0] ? why.msg : kb_strerror(e), NULL,
                                NULL);
+    build_report(r, &rep);
     if (r->last_seq == 0 || journal_durable_seq(w->deps.journal) >= r->last_seq)
-        return reply_report(r);
+        return send_report(r);
 
     r->st = WEB_REQ_WAIT;
     atomic_store(&r->refs, 2); /* the connection's and the callback's */
@@ -153,12 +161,11 @@ enum MHD_Result web_events(struct web_req *r)
     return MHD_YES;
 }
 
+/* The request stays in w->waiting until web_events_completed: taking it out
+ * here would cost a second lock per request, and web_events_abandon only
+ * skips requests already claimed. */
 enum MHD_Result web_events_resumed(struct web_req *r)
 {
-    struct web *w = r->w;
-    pthread_mutex_lock(&w->mu);
-    unlist(w, r);
-    pthread_mutex_unlock(&w->mu);
     kb_err e = (kb_err)atomic_load(&r->derr);
     if (e != KB_OK) {
         char msg[160];
@@ -166,22 +173,24 @@ enum MHD_Result web_events_resumed(struct web_req *r)
                  kb_strerror(e));
         log_warn("events not acknowledged", "last_seq=%llu err=%s",
                  (unsigned long long)r->last_seq, kb_strerror(e));
+        buf_release(&r->reply);
         return web_reply_error(r, 503, msg, NULL, NULL);
     }
-    return reply_report(r);
+    return send_report(r);
 }
 
 void web_events_completed(struct web_req *r)
 {
     struct web *w = r->w;
-    if (!r->counted && !r->listed)
-        return;
-    pthread_mutex_lock(&w->mu);
-    unlist(w, r);
-    if (r->counted)
-        w->inflight--;
-    r->counted = false;
-    pthread_mutex_unlock(&w->mu);
+    if (r->listed) {
+        pthread_mutex_lock(&w->mu);
+        unlist(w, r);
+        pthread_mutex_unlock(&w->mu);
+    }
+    if (r->counted) {
+        r->counted = false;
+        atomic_fetch_sub(&w->inflight, 1);
+    }
 }
 
 void web_events_abandon(struct web *w)

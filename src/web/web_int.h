@@ -31,10 +31,14 @@ struct web {
     struct MHD_Daemon *mhd;
     uint16_t port;
     size_t max_body;
-    pthread_mutex_t mu;      /* guards waiting, inflight, stopping */
+    pthread_mutex_t mu;      /* guards waiting */
     struct web_req *waiting; /* suspended event requests */
-    size_t inflight;         /* event requests from intake until their end */
-    bool stopping;
+    /* Event requests from intake until their end, and the stop flag. Both
+     * sequentially consistent: a request counts itself and then reads
+     * stopping; web_stop sets stopping and then reads the count, so either
+     * the request sees the stop (and answers 503) or web_stop waits for it. */
+    atomic_size_t inflight;
+    atomic_bool stopping;
     atomic_uint_fast64_t counts[WEB_ROUTE_COUNT][WEB_CODES];
 };
 
@@ -43,7 +47,8 @@ enum web_req_state { WEB_REQ_NEW, WEB_REQ_BODY, WEB_REQ_WAIT, WEB_REQ_DONE };
 /* One HTTP request. Owned by the connection (MHD's con_cls) and, while a
  * durability callback is registered, also by the journal: freed by
  * web_req_unref when both let go. Everything but the durability fields is
- * used by the HTTP thread only. */
+ * used only by the HTTP thread that serves the connection (with a thread
+ * pool, each connection stays on one thread). */
 struct web_req {
     struct web *w;
     struct MHD_Connection *conn;
@@ -55,10 +60,15 @@ struct web_req {
     bool body_ready;             /* body is initialised */
     struct web_body body;
     const struct format *forced; /* ?source= */
-    struct intake_report *rep;   /* events: owned, freed at completion */
+    /* Events: the answer, built from the intake report before waiting for
+     * durability (so the ~17 KB report lives on the stack, not per request
+     * on the heap); sent once durable, released at completion. */
+    struct buf reply;
+    unsigned reply_status;
     uint64_t last_seq;
     bool counted;                /* counted in w->inflight */
-    bool listed;                 /* in w->waiting (under w->mu) */
+    bool listed;                 /* in w->waiting (changed under w->mu, by
+                                    the connection's thread only) */
     struct web_req *prev, *next;
     /* Durability: the journal callback and web_stop race to claim the
      * resume; the winner stores derr and resumes the connection. */

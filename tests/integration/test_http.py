@@ -37,6 +37,18 @@ def test_health_and_metrics(d):
     check(any(k.startswith("koban_events_accepted_total") for k in m), "accepted counter")
     check("koban_journal_lag_records" in m, "journal lag gauge")
     check('koban_issues{state="open"}' in m, "issues by state")
+    # the exposition is well formed: one TYPE per metric, no sample twice
+    status, _, raw = d.request("GET", "/metrics")
+    types, samples = {}, set()
+    for line in raw.decode().splitlines():
+        if line.startswith("# TYPE "):
+            name = line.split()[2]
+            check(name not in types, f"TYPE of {name} given once")
+            types[name] = True
+        elif line and not line.startswith("#"):
+            key = line.rsplit(" ", 1)[0]
+            check(key not in samples, f"sample {key} given once")
+            samples.add(key)
 
 
 def test_single_object(d):

@@ -273,7 +273,9 @@ static inline kb_err env_route(void *ctx, const struct web_request *req, struct 
     return KB_ENOTFOUND;
 }
 
-static inline bool env_start(struct env *e, const char *token, size_t max_body)
+/* threads: http.threads (0 = one per CPU, as by default). */
+static inline bool env_start_threads(struct env *e, const char *token, size_t max_body,
+                                     unsigned threads)
 {
     memset(e, 0, sizeof *e);
     snprintf(e->dir, sizeof e->dir, "/tmp/koban-web-XXXXXX");
@@ -289,6 +291,7 @@ static inline bool env_start(struct env *e, const char *token, size_t max_body)
     free(e->cfg.http.token);
     e->cfg.http.token = token ? kb_strdup(token) : NULL;
     e->cfg.http.max_body = max_body;
+    e->cfg.http.threads = threads;
     struct journal_opts jo = {0};
     if (journal_open(e->dir, &jo, &e->j, &why) != KB_OK) {
         fprintf(stderr, "journal: %s\n", why.msg);
@@ -308,6 +311,11 @@ static inline bool env_start(struct env *e, const char *token, size_t max_body)
     }
     e->port = web_port(e->w);
     return e->port != 0;
+}
+
+static inline bool env_start(struct env *e, const char *token, size_t max_body)
+{
+    return env_start_threads(e, token, max_body, 0);
 }
 
 static inline int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
