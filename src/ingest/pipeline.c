@@ -13,6 +13,12 @@
 
 #define PIPELINE_CONSUMER "issues"
 #define PIPELINE_RECOUNT_NS 15000000000LL /* issues-by-state recount */
+/* A batch smaller than this waits up to PIPELINE_GATHER_MS for more
+ * records before the next one: with one event per request, each group
+ * commit holds a few records, and a store transaction per handful of events
+ * costs more than the events. */
+#define PIPELINE_GATHER_RECORDS 256u
+#define PIPELINE_GATHER_MS 5
 
 struct pipeline {
     struct journal *journal;
@@ -306,13 +312,14 @@ static void *pipeline_main(void *arg)
                 log_warn("journal trim failed", "err=\"%s\"", kb_strerror(te));
             trimmed_ns = kb_mono_ns();
         }
-        if (n == 0) {
-            uint64_t next;
-            pthread_mutex_lock(&p->mu);
-            next = p->stats.applied_seq + 1;
-            pthread_mutex_unlock(&p->mu);
+        uint64_t next;
+        pthread_mutex_lock(&p->mu);
+        next = p->stats.applied_seq + 1;
+        pthread_mutex_unlock(&p->mu);
+        if (n == 0)
             journal_wait(p->journal, next, 100); /* wakes when more is durable */
-        }
+        else if (n < PIPELINE_GATHER_RECORDS && n < p->o.batch)
+            journal_wait(p->journal, next + PIPELINE_GATHER_RECORDS - 1, PIPELINE_GATHER_MS);
     }
     /* Drain what is durable so a clean stop leaves no lag. */
     struct kb_why why = {{0}};
