@@ -35,10 +35,37 @@ static size_t skip_prefix(const char *body, size_t len)
     return i;
 }
 
+/* Whether text at p (n bytes) can begin a JSON value: "[Sun Dec 04 ...]"
+ * (Apache's error log) opens with '[' but is not JSON. */
+static bool json_value_start(const char *p, size_t n)
+{
+    if (n == 0)
+        return true; /* "[" at the very end: let the parser say why */
+    switch (p[0]) {
+    case '"': case '{': case '[': case ']': case '-':
+    case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        return true;
+    case 't': return n >= 4 && memcmp(p, "true", 4) == 0;
+    case 'f': return n >= 5 && memcmp(p, "false", 5) == 0;
+    case 'n': return n >= 4 && memcmp(p, "null", 4) == 0;
+    default: return false;
+    }
+}
+
 bool split_looks_json(const char *body, size_t len)
 {
     size_t i = skip_prefix(body, len);
-    return i < len && (body[i] == '{' || body[i] == '[');
+    if (i >= len)
+        return false;
+    if (body[i] == '{')
+        return true;
+    if (body[i] != '[')
+        return false;
+    size_t j = i + 1;
+    while (j < len && (body[j] == ' ' || body[j] == '\t' || body[j] == '\r' || body[j] == '\n'))
+        j++;
+    return json_value_start(body + j, len - j);
 }
 
 static kb_err emit(struct splitter *s, struct split_event *ev)
@@ -203,7 +230,7 @@ kb_err split_payload(const char *body, size_t len, const struct split_opts *o,
     body += i;
     len -= i;
     kb_err e;
-    if (o->force_text || (body[0] != '{' && body[0] != '[')) {
+    if (o->force_text || !split_looks_json(body, len)) {
         e = for_each_line(&s, body, len, text_line);
     } else {
         struct json_limits whole = s.lim;

@@ -3,8 +3,10 @@
  *
  * One rule set for every ingest path and for `koban normalize`:
  *   - a payload that does not start with '{' or '[' (after whitespace and a
- *     UTF-8 BOM), or when text is forced, is text: one event per line,
- *     blank lines skipped, a trailing '\r' dropped;
+ *     UTF-8 BOM), or starts with '[' not followed by something that can
+ *     begin a JSON value ("[Sun Dec 04 ...] [error]": Apache's error log),
+ *     or when text is forced, is text: one event per line, blank lines
+ *     skipped, a trailing '\r' dropped;
  *   - one JSON value filling the payload: {"Records":[...]} (CloudTrail,
  *     and only that key) gives each record; an array gives each element;
  *     anything else is one event;
