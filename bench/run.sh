@@ -295,6 +295,15 @@ else
     log "bench: $BUILD/bench_json not built; skipped"
 fi
 
+# ---- bench_rules (Sigma matching; included when built) -------------------------
+if [ -x "$BUILD/bench_rules" ]; then
+    log "bench: bench_rules ($(elapsed)s)"
+    "$BUILD/bench_rules" > "$TMP/rules.txt" 2> "$TMP/rules.err" || log "bench: bench_rules failed"
+    awk '$1 == "bench_rules" { for (i = 2; i <= NF; i++)
+             if (split($i, kv, "=") == 2 && kv[2] ~ /^[0-9.]+$/) print "rules:" kv[1], kv[2] }' \
+        "$TMP/rules.txt" >> "$RES"
+fi
+
 # ---- summary ------------------------------------------------------------------
 stats() { # KEY -> "median min max n" (empty when no value)
     awk -v k="$1" '$1==k && $2 != "" {print $2}' "$RES" | sort -g | awk '
@@ -346,6 +355,11 @@ if [ -n "$AMBIN" ]; then
     row "AM: CPU per alert, 1 alert/req" am_single_cpu_us us "" "" - 0
     row "AM: RSS growth per active alert" am_bytes_per_alert bytes "" "" - 0
 fi
+row "5. Sigma, 57 AWS rules, indexed" rules:aws_indexed_eps ev/s "" ">= 1,000,000" ge 1000000
+row "   naive loop" rules:aws_naive_eps ev/s "" "" - 0
+row "   end to end (json_parse + match)" rules:aws_e2e_eps ev/s "" "" - 0
+row "   all rules, % of the 57-rule rate" rules:all_vs_aws_pct % "" ">= 25" ge 25
+row "   load of all rules" rules:all_load_ms ms "" "<= 2000" le 2000
 for k in $(awk '$1 ~ /^json:/ {print $1}' "$RES" | sort -u); do
     row "${k#json:}" "$k" "" "" "" - 0
 done

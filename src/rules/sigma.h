@@ -191,9 +191,20 @@ typedef kb_err (*sigma_match_fn)(void *ctx, const struct sigma_rule *r,
  * name; rules without a logsource run for every source) and calls cb for
  * each match, in load order. source NULL evaluates every rule. Returns
  * KB_OK or what cb returned; regex limit hits are counted (sigma_stats) and
- * do not stop the run. */
+ * do not stop the run.
+ * An index built while loading skips the rules whose required values or
+ * fields are absent from the event, and a regex whose required literal is
+ * absent (docs/RULES.md, "Performance"); the matches are those of every
+ * rule evaluated in turn. cb must not call sigma_match_all on the same
+ * ruleset (the index's scratch is in use). */
 kb_err sigma_match_all(const struct sigma_ruleset *rs, const char *source,
                        const struct sigma_event *ev, sigma_match_fn cb, void *ctx);
+/* The same contract and the same matches, in the same order, computed the
+ * plain way: every rule of the source evaluated in turn, with no index.
+ * Kept as the reference the index is tested and benchmarked against
+ * (docs/RULES.md, "Performance"). */
+kb_err sigma_match_all_naive(const struct sigma_ruleset *rs, const char *source,
+                             const struct sigma_event *ev, sigma_match_fn cb, void *ctx);
 
 struct sigma_stats {
     uint64_t evaluated;  /* rule evaluations */

@@ -155,6 +155,12 @@ static kb_err compile_re(struct ictx *x, struct sv *v, struct kb_str s, const st
     sigma_keep_code(x->c, re);
     v->kind = SV_RE;
     v->re = re;
+    /* a literal every match holds: the indexed path checks it before PCRE2 */
+    char lit[128];
+    size_t ln = 0;
+    sv_re_literal(s.p, s.n, m->re_i, lit, sizeof lit, &ln);
+    if (ln >= 3 && (v->re_lit = sigma_strndup(x->c, lit, ln)))
+        v->re_lit_n = (uint32_t)ln;
     return KB_OK;
 }
 

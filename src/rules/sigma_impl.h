@@ -67,6 +67,10 @@ struct sv {
     uint8_t fam; /* 4 or 6 */
     uint8_t bits;
     uint8_t addr[16];
+    /* SV_RE: a literal every match contains (ASCII, lowercased), or NULL;
+     * the indexed path skips PCRE2 when the text lacks it (sv_re_literal) */
+    const char *re_lit;
+    uint32_t re_lit_n;
 };
 
 /* field|modifiers: values — or a keyword list when field is NULL. */
@@ -189,12 +193,39 @@ kb_err sv_pattern(struct sctx *c, struct sv *v, const char *s, size_t n, bool li
                   bool cased);
 /* Parses "10.0.0.0/8" or "fe80::/10" into v. */
 bool sv_parse_cidr(struct sv *v, const char *s, size_t n);
+/* The longest run of ASCII characters every match of the PCRE2 pattern
+ * p[0..n) must contain, lowercased into out (at most outsz - 1 bytes);
+ * *outn 0 when none can be proven (alternation at the top, escapes or
+ * options it does not read, ...). `caseless`: the pattern has the i flag. */
+void sv_re_literal(const char *p, size_t n, bool caseless, char *out, size_t outsz,
+                   size_t *outn);
 
 /* ---- sigma_cond.c ---- */
 kb_err sigma_compile_condition(struct sctx *c, yaml_node_t *cond, struct sigma_rule *r);
 
 /* ---- sigma_match.c ---- */
 bool sigma_eval(const struct sigma_rule *r, const struct sigma_event *ev, bool *limited);
+/* sigma_eval with the regex literal prefilter (sv.re_lit): the same answer,
+ * used by the indexed sigma_match_all. */
+bool sigma_eval_prefiltered(const struct sigma_rule *r, const struct sigma_event *ev,
+                            bool *limited);
+/* A scalar's text as rules compare it: strings as they are, numbers as
+ * written in the event (or formatted into buf), true/false; false for
+ * null, arrays and objects. */
+bool sigma_scalar_text(const struct sigma_event *ev, const struct json_value *v, char *buf,
+                       size_t bufsz, struct kb_str *out);
+
+/* ---- sigma_index.c ----
+ * Which rules an event can match, from the values and fields each rule
+ * requires (docs/RULES.md, "Performance"). Owned by the ruleset; rules are
+ * added in load order; matching uses the index's bitmaps as scratch (one
+ * thread at a time, like the rest of the ruleset). */
+struct sigma_index;
+struct sigma_index *sigma_index_new(void);
+void sigma_index_free(struct sigma_index *ix);
+void sigma_index_add(struct sigma_index *ix, const struct sigma_rule *r);
+kb_err sigma_index_match(struct sigma_index *ix, const char *source,
+                         const struct sigma_event *ev, sigma_match_fn cb, void *ctx);
 /* Glob match, exported for the tests through sigma_match only. */
 bool sigma_glob(const struct gseg *g, uint32_t ng, const char *t, size_t tn, bool cased);
 

@@ -41,6 +41,7 @@ struct sigma_ruleset {
     bool fm_defaults;
     struct sigma_placeholder *ph;
     size_t nph;
+    struct sigma_index *index; /* what sigma_match_all evaluates (sigma_index.c) */
 };
 
 /* ---- helpers shared with the other sigma_*.c ---- */
@@ -121,6 +122,7 @@ kb_err sigma_ruleset_new(const struct sigma_options *opt, struct sigma_ruleset *
             return kb_fail(why, KB_EINVAL, "placeholder row %zu: name or values missing", i);
     struct sigma_ruleset *rs = kb_calloc(1, sizeof *rs);
     arena_init(&rs->arena, SIGMA_ARENA_LIMIT);
+    rs->index = sigma_index_new();
     struct arena *a = &rs->arena;
     rs->ls_defaults = !opt->no_default_logsources;
     rs->fm_defaults = !opt->no_default_fields;
@@ -175,6 +177,7 @@ void sigma_ruleset_free(struct sigma_ruleset *rs)
         free(rs->errors[i]);
     free(rs->errors);
     free(rs->rules);
+    sigma_index_free(rs->index);
     pcre2_match_data_free(rs->sc.md);
     pcre2_match_context_free(rs->sc.mctx);
     arena_release(&rs->arena);
@@ -343,6 +346,7 @@ static kb_err load_doc(struct sigma_ruleset *rs, yaml_document_t *doc, yaml_node
         rs->rules = kb_realloc(rs->rules, rs->caprules * sizeof *rs->rules);
     }
     rs->rules[rs->nrules++] = r;
+    sigma_index_add(rs->index, r);
     return KB_OK;
 }
 
@@ -508,8 +512,8 @@ const char *const *sigma_rule_fields(const struct sigma_rule *r, size_t *n)
     return r->fields;
 }
 
-kb_err sigma_match_all(const struct sigma_ruleset *rs, const char *source,
-                       const struct sigma_event *ev, sigma_match_fn cb, void *ctx)
+kb_err sigma_match_all_naive(const struct sigma_ruleset *rs, const char *source,
+                             const struct sigma_event *ev, sigma_match_fn cb, void *ctx)
 {
     for (size_t i = 0; i < rs->nrules; i++) {
         const struct sigma_rule *r = rs->rules[i];
@@ -523,4 +527,10 @@ kb_err sigma_match_all(const struct sigma_ruleset *rs, const char *source,
             return e;
     }
     return KB_OK;
+}
+
+kb_err sigma_match_all(const struct sigma_ruleset *rs, const char *source,
+                       const struct sigma_event *ev, sigma_match_fn cb, void *ctx)
+{
+    return sigma_index_match(rs->index, source, ev, cb, ctx);
 }

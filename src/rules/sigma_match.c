@@ -19,6 +19,7 @@ struct mctx {
     const struct sigma_event *ev;
     struct sigma_scratch *sc;
     bool limited;
+    bool prefilter; /* skip a regex whose required literal is absent */
 };
 
 static inline char lc(char ch)
@@ -266,6 +267,9 @@ static bool cidr_match(const struct sv *v, const struct json_value *jv)
 
 static bool re_match(struct mctx *m, const struct sv *v, const char *t, size_t tn)
 {
+    /* sv_re_literal proved every match contains re_lit (ASCII-folded) */
+    if (m->prefilter && v->re_lit && !find(t, tn, v->re_lit, v->re_lit_n, false))
+        return false;
     int rc = pcre2_match(v->re, (PCRE2_SPTR)t, tn, 0, 0, m->sc->md, m->sc->mctx);
     if (rc >= 0)
         return true;
@@ -520,9 +524,10 @@ static bool eval_node(struct mctx *m, const struct sigma_rule *r, uint32_t idx, 
     }
 }
 
-bool sigma_eval(const struct sigma_rule *r, const struct sigma_event *ev, bool *limited)
+static bool eval(const struct sigma_rule *r, const struct sigma_event *ev, bool prefilter,
+                 bool *limited)
 {
-    struct mctx m = {.ev = ev, .sc = r->sc};
+    struct mctx m = {.ev = ev, .sc = r->sc, .prefilter = prefilter};
     uint64_t done = 0, val = 0;
     bool hit = eval_node(&m, r, r->root, &done, &val);
     r->sc->stats.evaluated++;
@@ -530,6 +535,24 @@ bool sigma_eval(const struct sigma_rule *r, const struct sigma_event *ev, bool *
         r->sc->stats.matched++;
     *limited = m.limited;
     return hit;
+}
+
+bool sigma_eval(const struct sigma_rule *r, const struct sigma_event *ev, bool *limited)
+{
+    return eval(r, ev, false, limited);
+}
+
+bool sigma_eval_prefiltered(const struct sigma_rule *r, const struct sigma_event *ev,
+                            bool *limited)
+{
+    return eval(r, ev, true, limited);
+}
+
+bool sigma_scalar_text(const struct sigma_event *ev, const struct json_value *v, char *buf,
+                       size_t bufsz, struct kb_str *out)
+{
+    struct mctx m = {.ev = ev};
+    return scalar_text(&m, v, buf, bufsz, out);
 }
 
 kb_err sigma_match(const struct sigma_rule *r, const struct sigma_event *ev, bool *matched)

@@ -378,3 +378,165 @@ bool sv_parse_cidr(struct sv *v, const char *s, size_t n)
     v->kind = SV_CIDR;
     return true;
 }
+
+/* ---- a literal every regex match contains ---- */
+
+/* Skips a character class starting at p[i] == '['; the index after its
+ * ']', or 0 when it does not end. */
+static size_t skip_class(const char *p, size_t n, size_t i)
+{
+    size_t j = i + 1;
+    if (j < n && p[j] == '^')
+        j++;
+    if (j < n && p[j] == ']')
+        j++; /* a leading ']' is literal */
+    while (j < n && p[j] != ']') {
+        if (p[j] == '\\') {
+            j += 2;
+        } else if (p[j] == '[' && j + 1 < n && p[j + 1] == ':') {
+            const char *e = memmem(p + j + 2, n - j - 2, ":]", 2);
+            if (!e)
+                return 0;
+            j = (size_t)(e - p) + 2;
+        } else {
+            j++;
+        }
+    }
+    return j < n ? j + 1 : 0;
+}
+
+/* Skips a group starting at p[i] == '('; the index after its ')', or 0. */
+static size_t skip_group(const char *p, size_t n, size_t i)
+{
+    unsigned depth = 0;
+    for (size_t j = i; j < n;) {
+        if (p[j] == '\\') {
+            j += 2;
+        } else if (p[j] == '[') {
+            if (!(j = skip_class(p, n, j)))
+                return 0;
+        } else {
+            if (p[j] == '(')
+                depth++;
+            else if (p[j] == ')' && --depth == 0)
+                return j + 1;
+            j++;
+        }
+    }
+    return 0;
+}
+
+/* A quantifier at p[i]: *len its bytes (with a lazy or possessive mark),
+ * *min its least count. False when p[i] is none; *len 0 (and true) for a
+ * '{' that is not a valid quantifier (PCRE2 reads it as a literal; this
+ * reader gives up instead). */
+static bool quantifier(const char *p, size_t n, size_t i, size_t *len, unsigned *min)
+{
+    if (i >= n)
+        return false;
+    size_t j = i + 1;
+    if (p[i] == '?' || p[i] == '*') {
+        *min = 0;
+    } else if (p[i] == '+') {
+        *min = 1;
+    } else if (p[i] == '{') {
+        unsigned v = 0, digits = 0;
+        while (j < n && p[j] >= '0' && p[j] <= '9' && digits < 6)
+            v = v * 10 + (unsigned)(p[j++] - '0'), digits++;
+        while (j < n && (p[j] == ',' || (p[j] >= '0' && p[j] <= '9')))
+            j++;
+        if (!digits || j >= n || p[j] != '}') {
+            *len = 0;
+            return true;
+        }
+        j++;
+        *min = v;
+    } else {
+        return false;
+    }
+    if (j < n && (p[j] == '?' || p[j] == '+'))
+        j++;
+    *len = j - i;
+    return true;
+}
+
+/* Reads the pattern as a sequence of tokens; a run of literal characters
+ * not made optional by a quantifier is required when there is no
+ * alternation outside groups. Groups and classes are skipped (they may
+ * only end a run); anything this reader does not fully understand gives
+ * up, so a literal it returns is always required. Under caseless UTF
+ * matching some ASCII letters match non-ASCII ones (k: KELVIN SIGN, s:
+ * LONG S), so those letters end a run too. */
+void sv_re_literal(const char *p, size_t n, bool caseless, char *out, size_t outsz,
+                   size_t *outn)
+{
+    char cur[128];
+    size_t cn = 0, bn = 0, i = 0;
+    *outn = 0;
+    if (memmem(p, n, "\\Q", 2))
+        return; /* quoted runs can hide any syntax; not read */
+    if (n >= 4 && memcmp(p, "(?i)", 4) == 0) {
+        caseless = true;
+        i = 4;
+    }
+    while (i < n) {
+        char c = p[i];
+        int lit = -1; /* the token's literal byte, or -1 */
+        size_t adv = 1;
+        if (c == '\\') {
+            if (i + 1 >= n)
+                return;
+            unsigned char e = (unsigned char)p[i + 1];
+            adv = 2;
+            bool alnum = (e >= '0' && e <= '9') || (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z');
+            if (e >= 0x80 || (alnum && !strchr("dDwWsSbBhHvVRXAzZGKnrtfae", e)))
+                return; /* \x.. \p{..} \Q \g \k backreferences, ...: not read */
+            if (!alnum)
+                lit = e;
+        } else if (c == '|' || c == ')' || c == '{') {
+            return;
+        } else if (c == '(') {
+            /* (?:, lookarounds, (?<name>, (?|, (?> are groups to skip;
+             * inline options, comments and verbs change how the rest reads */
+            if (i + 1 < n && (p[i + 1] == '*' ||
+                              (p[i + 1] == '?' && (i + 2 >= n || !strchr(":=!<>|", p[i + 2])))))
+                return;
+            if (!(adv = skip_group(p, n, i)))
+                return;
+            adv -= i;
+        } else if (c == '[') {
+            if (!(adv = skip_class(p, n, i)))
+                return;
+            adv -= i;
+        } else if ((unsigned char)c >= 0x80 || (unsigned char)c < 0x20 || strchr(".^$]}", c)) {
+            lit = -1;
+        } else {
+            lit = (unsigned char)c;
+        }
+        if (lit >= 0 && caseless && strchr("kKsSiI", lit))
+            lit = -1;
+        size_t ql = 0;
+        unsigned min = 1;
+        bool q = quantifier(p, n, i + adv, &ql, &min);
+        if (q && ql == 0)
+            return;
+        if (lit >= 0 && min > 0 && cn < sizeof cur)
+            cur[cn++] = (char)lit;
+        if (lit < 0 || q) { /* the run ends here */
+            if (cn > bn) {
+                bn = KB_MIN(cn, outsz ? outsz - 1 : 0);
+                memcpy(out, cur, bn);
+            }
+            cn = 0;
+        }
+        i += adv + ql;
+    }
+    if (cn > bn) {
+        bn = KB_MIN(cn, outsz ? outsz - 1 : 0);
+        memcpy(out, cur, bn);
+    }
+    lower_ascii(out, bn);
+    if (outsz)
+        out[bn] = '\0';
+    *outn = bn;
+}
