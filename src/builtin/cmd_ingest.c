@@ -14,6 +14,7 @@
 #include "formats/split.h"
 #include "ingest/intake.h"
 #include "ingest/pipeline.h"
+#include "ingest/triage.h"
 #include "lib/inflate.h"
 #include "lib/log.h"
 
@@ -25,8 +26,8 @@
 
 const struct builtin builtin_ingest = {
     "ingest", cmd_ingest, "load events from files or stdin into the store",
-    "usage: koban ingest [--source NAME] [--config FILE] [--data-dir DIR] [--quiet]\n"
-    "                    FILE... | -\n\n"
+    "usage: koban ingest [--source NAME] [--config FILE] [--data-dir DIR] [--rules DIR]\n"
+    "                    [--quiet] FILE... | -\n\n"
     "Reads JSON (object, array, {\"Records\":[...]}, NDJSON) or text lines (syslog),\n"
     "plain or gzip-compressed, journals every event durably, and folds them into\n"
     "issues. Rejected events\n"
@@ -34,6 +35,7 @@ const struct builtin builtin_ingest = {
     "code is 1 when any event was rejected (the others are stored).\n"
     "'koban serve' must not be running on the same data_dir.\n\n"
     "  -s, --source NAME   force a format (see 'koban help formats')\n"
+    "  -r, --rules DIR     override rules.dir (Sigma rules applied before folding)\n"
     "  -q, --quiet         no progress line\n",
 };
 
@@ -257,13 +259,13 @@ int cmd_ingest(int argc, char **argv)
     static const struct option lo[] = {
         {"source", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
         {"data-dir", required_argument, NULL, 'd'}, {"quiet", no_argument, NULL, 'q'},
-        {NULL, 0, NULL, 0}};
-    const char *config = NULL, *data_dir = NULL;
+        {"rules", required_argument, NULL, 'r'},    {NULL, 0, NULL, 0}};
+    const char *config = NULL, *data_dir = NULL, *rules = NULL;
     const struct format *forced = NULL;
     bool quiet = false;
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "s:c:d:q", lo, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "s:c:d:qr:", lo, NULL)) != -1) {
         switch (ch) {
         case 's':
             if (!(forced = format_by_name(optarg)))
@@ -273,6 +275,7 @@ int cmd_ingest(int argc, char **argv)
         case 'c': config = optarg; break;
         case 'd': data_dir = optarg; break;
         case 'q': quiet = true; break;
+        case 'r': rules = optarg; break;
         default: return builtin_usage(&builtin_ingest);
         }
     }
@@ -282,6 +285,10 @@ int cmd_ingest(int argc, char **argv)
     if (builtin_load_config(config, data_dir, &cfg))
         return 1;
     kb_log_set_level(KB_LOG_WARN);
+    if (rules) {
+        free(cfg.rules.dir);
+        cfg.rules.dir = kb_strdup(rules);
+    }
     if (builtin_ensure_data_dir(&cfg)) {
         config_release(&cfg);
         return 1;
@@ -293,6 +300,7 @@ int cmd_ingest(int argc, char **argv)
     struct journal *j = NULL;
     struct intake *in = NULL;
     struct pipeline *pl = NULL;
+    struct triage *tr = NULL;
     struct journal_opts jo = {.segment_bytes = cfg.journal.segment_bytes,
                               .no_sync = !cfg.journal.fsync};
     struct intake_opts io = {.max_event_bytes = cfg.ingest.max_event,
@@ -312,6 +320,13 @@ int cmd_ingest(int argc, char **argv)
     }
     if (!e)
         e = intake_new(j, &io, &in);
+    if (!e) { /* a rule or policy that fails is logged; the others are used */
+        struct triage_opts to = {.rules_dir = cfg.rules.dir,
+                                 .stock_policies = cfg.policies.stock,
+                                 .policies_dir = cfg.policies.dir, .no_watch = true};
+        e = triage_new(&to, NULL, NULL, NULL, &tr, &why);
+        po.triage = tr;
+    }
     if (!e)
         e = pipeline_new(j, dbpath, &po, &pl, &why);
     if (!e)
@@ -347,6 +362,7 @@ int cmd_ingest(int argc, char **argv)
         rc = 1;
 out:
     pipeline_stop(pl);
+    triage_free(tr);
     intake_free(in);
     journal_close(j);
     config_release(&cfg);

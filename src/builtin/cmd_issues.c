@@ -138,6 +138,21 @@ static int issues_show(struct db *db, int64_t id, struct opts *o)
                (long long)r.reopened);
         printf("%-16s %s\n%-16s %s\n", "first seen", t1, "last seen", t2);
         ROW("identity", r.identity);
+        /* triage: JSON text as stored ('--json' gives it structured) */
+        if (r.rules && strcmp(r.rules, "[]"))
+            ROW("rules", r.rules);
+        if (r.policies && strcmp(r.policies, "[]"))
+            ROW("policies", r.policies);
+        if (r.labels && strcmp(r.labels, "{}"))
+            ROW("labels", r.labels);
+        if (r.annotations && strcmp(r.annotations, "[]"))
+            ROW("annotations", r.annotations);
+        if (r.mute_reason) {
+            char tu[32] = "no expiry";
+            if (r.mute_until)
+                kb_time_format(r.mute_until, tu);
+            printf("%-16s %s (until %s)\n", "muted", r.mute_reason, tu);
+        }
         printf("%-16s %s\n", "fingerprint", fp);
         printf("%-16s first %llu, last %llu ('koban journal cat --seq N' shows one)\n",
                "journal seq", (unsigned long long)r.first_seq, (unsigned long long)r.last_seq);

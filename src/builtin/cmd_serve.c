@@ -15,6 +15,7 @@
 #include "ingest/intake.h"
 #include "ingest/pipeline.h"
 #include "ingest/spool.h"
+#include "ingest/triage.h"
 #include "ingest/syslog_net.h"
 #include "lib/log.h"
 #include "web/api_issues.h"
@@ -30,7 +31,8 @@
 const struct builtin builtin_serve = {
     "serve", cmd_serve, "run the koban server (HTTP, spool, syslog → store)",
     "usage: koban serve [--config FILE] [--data-dir DIR] [--listen ADDR]\n"
-    "                   [--syslog-udp ADDR] [--syslog-tcp ADDR] [--check-config]\n\n"
+    "                   [--syslog-udp ADDR] [--syslog-tcp ADDR] [--rules DIR]\n"
+    "                   [--check-config]\n\n"
     "Runs koban: events are accepted over HTTP (POST /v1/events), from the spool\n"
     "directory, and from syslog (UDP and TCP), written to the journal before they\n"
     "are acknowledged, normalized, and folded into issues.\n\n"
@@ -39,15 +41,20 @@ const struct builtin builtin_serve = {
     "  --listen ADDR     override http.listen (host:port; port 0 = any free port)\n"
     "  --syslog-udp ADDR, --syslog-tcp ADDR   override syslog listeners ('' = off)\n"
     "  --no-spool        do not watch the spool directory\n"
-    "  --check-config    validate the configuration, print it, and exit\n\n"
+    "  --rules DIR       override rules.dir (Sigma rules, searched recursively)\n"
+    "  --check-config    validate the configuration and load every rule and policy;\n"
+    "                    print the configuration and each error; exit 1 on any\n\n"
     "SIGTERM or SIGINT stops it cleanly: in-flight requests are answered and the\n"
-    "journal is drained into the store first.\n",
+    "journal is drained into the store first. SIGHUP reloads the rules and\n"
+    "policies (so does a change of their files, within a few seconds); a set\n"
+    "with any error is not used and the previous one stays.\n",
 };
 
 struct daemon {
     struct kb_config cfg;
     struct journal *journal;
     struct intake *intake;
+    struct triage *triage;
     struct pipeline *pipeline;
     struct spool *spool;
     struct syslog_net *syslog;
@@ -101,6 +108,12 @@ static void write_ready(struct daemon *d, uint16_t http_port)
     rename(tmp, path);
 }
 
+static void print_load_error(void *ctx, const char *msg)
+{
+    (void)ctx;
+    printf("error: %s\n", msg);
+}
+
 static void daemon_stop(struct daemon *d)
 {
     web_stop(d->web);
@@ -108,6 +121,7 @@ static void daemon_stop(struct daemon *d)
     syslog_net_stop(d->syslog);
     spool_stop(d->spool);
     pipeline_stop(d->pipeline);
+    triage_free(d->triage);
     intake_free(d->intake);
     journal_close(d->journal);
     if (d->cfg.data_dir) {
@@ -124,8 +138,10 @@ int cmd_serve(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},     {"data-dir", required_argument, NULL, 'd'},
         {"listen", required_argument, NULL, 'l'},     {"syslog-udp", required_argument, NULL, 'u'},
         {"syslog-tcp", required_argument, NULL, 't'}, {"check-config", no_argument, NULL, 'C'},
-        {"no-spool", no_argument, NULL, 'S'},         {NULL, 0, NULL, 0}};
+        {"no-spool", no_argument, NULL, 'S'},         {"rules", required_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0}};
     const char *config = NULL, *data_dir = NULL, *listen = NULL, *udp = NULL, *tcp = NULL;
+    const char *rules = NULL;
     bool check = false, no_spool = false;
     int ch;
     optind = 1;
@@ -138,29 +154,47 @@ int cmd_serve(int argc, char **argv)
         case 't': tcp = optarg; break;
         case 'C': check = true; break;
         case 'S': no_spool = true; break;
+        case 'r': rules = optarg; break;
         default: return builtin_usage(&builtin_serve);
         }
     }
     struct daemon d = {0};
     if (builtin_load_config(config, data_dir, &d.cfg))
         return 1;
-    char **overrides[] = {&d.cfg.http.listen, &d.cfg.syslog.udp, &d.cfg.syslog.tcp};
-    const char *values[] = {listen, udp, tcp};
-    for (int i = 0; i < 3; i++)
+    char **overrides[] = {&d.cfg.http.listen, &d.cfg.syslog.udp, &d.cfg.syslog.tcp,
+                          &d.cfg.rules.dir};
+    const char *values[] = {listen, udp, tcp, rules};
+    for (int i = 0; i < 4; i++)
         if (values[i]) {
             free(*overrides[i]);
             *overrides[i] = kb_strdup(values[i]);
         }
     if (no_spool)
         d.cfg.spool.enabled = false;
+    struct triage_opts to = {.rules_dir = d.cfg.rules.dir, .stock_policies = d.cfg.policies.stock,
+                             .policies_dir = d.cfg.policies.dir};
     if (check) {
+        size_t nerr = 0;
+        struct kb_why tw = {{0}};
+        to.no_watch = true;
+        if (triage_new(&to, print_load_error, NULL, &nerr, &d.triage, &tw) != KB_OK) {
+            fprintf(stderr, "koban serve: %s\n", tw.msg);
+            config_release(&d.cfg);
+            return 1;
+        }
+        struct triage_stats ts;
+        triage_get_stats(d.triage, &ts);
+        triage_free(d.triage);
         char *text = NULL;
         config_dump(&d.cfg, &text);
-        printf("# configuration is valid (%s)\n%s", d.cfg.path ? d.cfg.path : "built-in defaults",
-               text);
+        printf("# configuration is %s (%s); %llu rules, %llu correlations, %llu policies, "
+               "%zu load error%s\n%s",
+               nerr ? "NOT valid" : "valid", d.cfg.path ? d.cfg.path : "built-in defaults",
+               (unsigned long long)ts.rules, (unsigned long long)ts.correlations,
+               (unsigned long long)ts.policies, nerr, nerr == 1 ? "" : "s", text);
         free(text);
         config_release(&d.cfg);
-        return 0;
+        return nerr ? 1 : 0;
     }
     kb_log_set_level((enum kb_log_level)kb_log_level_parse(d.cfg.log_level));
     if (builtin_ensure_data_dir(&d.cfg)) {
@@ -172,6 +206,7 @@ int cmd_serve(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -188,8 +223,21 @@ int cmd_serve(int argc, char **argv)
                                .max_json_depth = d.cfg.ingest.max_depth,
                                .max_event_bytes = d.cfg.ingest.max_event,
                                .retention_ms = (int64_t)d.cfg.journal.retention_days * 86400000};
-    const char *stage = "journal";
-    kb_err e = journal_open(jpath, &jo, &d.journal, &why);
+    const char *stage = "rules";
+    size_t nerr = 0;
+    /* A rule or policy that fails is logged; the others are used. */
+    kb_err e = triage_new(&to, NULL, NULL, &nerr, &d.triage, &why);
+    if (!e) {
+        struct triage_stats ts;
+        triage_get_stats(d.triage, &ts);
+        kb_log(nerr ? KB_LOG_WARN : KB_LOG_INFO, "rules and policies loaded",
+               "rules=%llu correlations=%llu policies=%llu errors=%zu",
+               (unsigned long long)ts.rules, (unsigned long long)ts.correlations,
+               (unsigned long long)ts.policies, nerr);
+        po.triage = d.triage;
+    }
+    if (!e && (stage = "journal"))
+        e = journal_open(jpath, &jo, &d.journal, &why);
     if (!e && (stage = "intake"))
         e = intake_new(d.journal, &io, &d.intake);
     if (!e && (stage = "store"))
@@ -239,8 +287,14 @@ int cmd_serve(int argc, char **argv)
                  (unsigned long long)journal_durable_seq(d.journal));
     }
     int sig = 0;
-    while (sigwait(&sigs, &sig) != 0 && errno == EINTR)
-        ;
+    for (;;) {
+        if (sigwait(&sigs, &sig) != 0)
+            continue; /* EINTR */
+        if (sig != SIGHUP)
+            break;
+        log_info("SIGHUP: reloading rules and policies", NULL);
+        triage_request_reload(d.triage); /* done by the pipeline between batches */
+    }
     log_info("stopping", "signal=%d", sig);
     daemon_stop(&d);
     log_info("stopped", NULL);

@@ -52,6 +52,9 @@ static const struct key_def config_keys[] = {
     {"ingest.max_depth", K_UINT, OFF(ingest.max_depth), "JSON nesting depth"},
     {"store.batch", K_UINT, OFF(store.batch), "events per store transaction"},
     {"store.cache_mib", K_UINT, OFF(store.cache_mib), "SQLite page cache, MiB"},
+    {"rules.dir", K_STR, OFF(rules.dir), "Sigma rule files, searched recursively (empty: none)"},
+    {"policies.stock", K_BOOL, OFF(policies.stock), "load the stock triage policies"},
+    {"policies.dir", K_STR, OFF(policies.dir), "more policy files, after the stock ones (empty: none)"},
 };
 #undef OFF
 
@@ -78,6 +81,7 @@ static void set_defaults(struct kb_config *c)
     c->ingest.max_depth = 64;
     c->store.batch = 4096;
     c->store.cache_mib = 16;
+    c->policies.stock = true;
 }
 
 kb_err config_parse_size(const char *s, size_t *out)

@@ -57,6 +57,17 @@ struct kb_config {
         unsigned batch;       /* events per pipeline transaction: 4096 */
         unsigned cache_mib;   /* SQLite page cache: 16 */
     } store;
+
+    struct {
+        char *dir;            /* Sigma rule files (*.yml, *.yaml, recursive);
+                                 NULL/"" = no rules */
+    } rules;
+
+    struct {
+        bool stock;           /* load the stock policies compiled in: true */
+        char *dir;            /* more policy files, loaded after the stock
+                                 ones; NULL/"" = none */
+    } policies;
 };
 
 /* Loads path (NULL: built-in defaults only). Fills *cfg with defaults first,

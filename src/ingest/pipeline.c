@@ -3,6 +3,7 @@
 
 #include "formats/format.h"
 #include "issues/issue.h"
+#include "ingest/triage.h"
 #include "issues/issue_summary.h"
 #include "lib/log.h"
 
@@ -28,6 +29,7 @@ struct pipeline {
     struct issue_folder *folder;
     struct issue_summary summary; /* decoding scratch */
     uint64_t batch_summarized;    /* this batch's short-path records */
+    struct issue_fold_stats fs;   /* this batch's folds and closes */
     struct arena arena;           /* per-record parse memory */
     pthread_t thread;
     bool started;
@@ -50,6 +52,11 @@ struct emit_ctx {
 static kb_err fold_emit(void *ctx, struct alert *a)
 {
     struct emit_ctx *c = ctx;
+    if (c->p->o.triage) {
+        struct triage_sink s = {.folder = c->p->folder, .db = c->p->db, .st = &c->p->fs,
+                                .arena = &c->p->arena, .seq = c->seq, .recv_ms = c->recv_ms};
+        return triage_alert(c->p->o.triage, a, &s, &c->alerts);
+    }
     c->alerts++;
     return issue_fold_add(c->p->folder, a, c->seq, c->recv_ms);
 }
@@ -119,6 +126,9 @@ static bool fold_summary(struct pipeline *p, const struct journal_entry *e, uint
         return false;
     const struct format *f = format_by_id(s->format_id);
     if (!f)
+        return false;
+    /* a rule or policy may change what the event means: full path */
+    if (p->o.triage && triage_applies(p->o.triage, f->name))
         return false;
     for (size_t i = 0; i < s->n; i++)
         if (!issue_fold_can_repeat(p->folder, s->alerts[i].fp))
@@ -193,6 +203,9 @@ static kb_err pipeline_batch(struct pipeline *p, size_t *n, struct kb_why *why)
     }
     issue_fold_reset(p->folder);
     p->batch_summarized = 0;
+    memset(&p->fs, 0, sizeof p->fs);
+    if (p->o.triage)
+        triage_batch_begin(p->o.triage);
     uint64_t last = from, alerts = 0, quarantined = 0;
     struct journal_entry ent;
     while (*n < p->o.batch) {
@@ -214,9 +227,8 @@ static kb_err pipeline_batch(struct pipeline *p, size_t *n, struct kb_why *why)
         (*n)++;
     }
     journal_reader_close(r);
-    struct issue_fold_stats fs = {0};
     if (!e && *n) {
-        e = issue_fold_apply(p->folder, p->db, &fs);
+        e = issue_fold_apply(p->folder, p->db, &p->fs);
         if (e)
             kb_fail(why, e, "store: %s", db_errmsg(p->db));
     }
@@ -242,17 +254,23 @@ static kb_err pipeline_batch(struct pipeline *p, size_t *n, struct kb_why *why)
     p->stats.alerts += alerts;
     p->stats.quarantined += quarantined;
     p->quarantine_rows += (int64_t)quarantined;
+    const struct issue_fold_stats fs = p->fs;
     p->stats.created += fs.created;
     p->stats.reopened += fs.reopened;
     p->stats.updated += fs.updated;
+    p->stats.closed += fs.closed;
     if (*n)
         p->stats.batches++;
     /* The gauge moves with what this batch did; people's transitions (ack,
      * close) are picked up by the periodic recount in pipeline_main. */
     p->by_state[ISSUE_OPEN] += (int64_t)(fs.created + fs.reopened);
     p->by_state[ISSUE_CLOSED] -= (int64_t)fs.reopened;
-    if (p->by_state[ISSUE_CLOSED] < 0)
-        p->by_state[ISSUE_CLOSED] = 0;
+    p->by_state[ISSUE_CLOSED] += (int64_t)fs.closed;
+    p->by_state[ISSUE_OPEN] -= (int64_t)(fs.closed - fs.closed_acked);
+    p->by_state[ISSUE_ACKED] -= (int64_t)fs.closed_acked;
+    for (int i = 0; i < ISSUE_STATE_COUNT; i++)
+        if (p->by_state[i] < 0)
+            p->by_state[i] = 0;
     pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->mu);
     return KB_OK;
@@ -291,6 +309,8 @@ static void *pipeline_main(void *arg)
             continue;
         }
         backoff_ms = 100;
+        if (p->o.triage) /* between batches: the sets are not in use */
+            triage_maybe_reload(p->o.triage);
         if (kb_mono_ns() - counted_ns > PIPELINE_RECOUNT_NS) {
             /* people change states too (ack, close): refresh the gauge. A
              * count over the state index, so it is kept infrequent. */
@@ -413,6 +433,8 @@ kb_err pipeline_metrics(struct pipeline *p, struct buf *out)
     for (int i = 0; i < ISSUE_STATE_COUNT; i++)
         buf_printf(out, "koban_issues{state=\"%s\"} %lld\n", issue_state_name(i),
                    (long long)by_state[i]);
+    if (p->o.triage)
+        triage_metrics(p->o.triage, out);
     return KB_OK;
 }
 

@@ -9,6 +9,12 @@
  * to the quarantine table; an event that no longer normalizes (a normalizer
  * changed) is quarantined too, with the reason: nothing is dropped silently.
  *
+ * With a triage (o->triage), every alert goes through Sigma rules,
+ * correlation and policies before it folds (ingest/triage.h); sources no
+ * loaded rule or policy can apply to keep the short path from the intake's
+ * summary. Between batches the pipeline thread reloads the triage when asked
+ * (SIGHUP) or when its files changed.
+ *
  * Ownership: the pipeline borrows the journal and owns its own SQLite
  * connection (opened from db_path). pipeline_stop() finishes and commits the
  * batch in hand, then frees everything.
@@ -20,6 +26,8 @@
 #include "store/db.h"
 #include "store/journal.h"
 
+struct triage;
+
 struct pipeline_opts {
     unsigned batch;          /* records per transaction; 0 = 4096 */
     unsigned cache_mib;      /* SQLite cache; 0 = 16 */
@@ -27,6 +35,9 @@ struct pipeline_opts {
     size_t max_event_bytes;  /* 0 = 1 MiB */
     int64_t retention_ms;    /* trim applied journal segments older than
                                 this (checked every minute); 0 = keep */
+    struct triage *triage;   /* rules and policies (ingest/triage.h), borrowed:
+                                it must outlive the pipeline, and only the
+                                pipeline's thread uses it; NULL = none */
 };
 
 struct pipeline_stats {
@@ -38,6 +49,7 @@ struct pipeline_stats {
     uint64_t batches;
     uint64_t errors;         /* store errors (retried) */
     uint64_t summarized;     /* records folded from the intake's summary */
+    uint64_t closed;         /* issues closed by a policy */
 };
 
 struct pipeline;

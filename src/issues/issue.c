@@ -109,6 +109,9 @@ struct fold_entry {
     char *identity, *source, *kind, *title, *account, *region, *resource;
     char *actor_user, *actor_ip, *host, *native_severity;
     char *last_title;
+    bool has_triage; /* the newest triage below replaces the stored one */
+    char *t_rules, *t_policies, *t_labels, *t_annotations, *t_mute_reason;
+    int64_t t_mute_until;
 };
 
 /* Fingerprints in the store: open addressing, all-zero = empty slot (an
@@ -126,6 +129,8 @@ struct issue_folder {
     size_t used;
     struct fp_set known;
     bool track_known; /* issue_fold_load_known() was called */
+    uint8_t (*created)[16]; /* issues created by applies not yet committed */
+    size_t ncreated, created_cap;
     struct arena arena;
     struct buf tmp;
 };
@@ -148,6 +153,7 @@ void issue_folder_free(struct issue_folder *f)
         return;
     free(f->slots);
     free(f->known.fps);
+    free(f->created);
     arena_release(&f->arena);
     buf_release(&f->tmp);
     free(f);
@@ -158,11 +164,19 @@ size_t issue_fold_pending(const struct issue_folder *f)
     return f->used;
 }
 
-void issue_fold_reset(struct issue_folder *f)
+/* Empties the pending entries (their strings stay in the arena until the
+ * next reset). */
+static void fold_clear(struct issue_folder *f)
 {
     if (f->used)
         memset(f->slots, 0, f->cap * sizeof *f->slots);
     f->used = 0;
+}
+
+void issue_fold_reset(struct issue_folder *f)
+{
+    fold_clear(f);
+    f->ncreated = 0;
     arena_reset(&f->arena);
 }
 
@@ -230,11 +244,21 @@ kb_err issue_fold_load_known(struct issue_folder *f, struct db *db)
 
 void issue_fold_committed(struct issue_folder *f)
 {
+    if (f->track_known)
+        for (size_t i = 0; i < f->ncreated; i++)
+            set_add(&f->known, f->created[i]);
+    f->ncreated = 0;
+}
+
+static void remember_created(struct issue_folder *f, const uint8_t fp[16])
+{
     if (!f->track_known)
         return;
-    for (size_t i = 0; i < f->cap; i++)
-        if (f->slots[i].used && f->slots[i].created)
-            set_add(&f->known, f->slots[i].fp);
+    if (f->ncreated == f->created_cap) {
+        f->created_cap = f->created_cap ? f->created_cap * 2 : 256;
+        f->created = kb_realloc(f->created, f->created_cap * 16);
+    }
+    memcpy(f->created[f->ncreated++], fp, 16);
 }
 
 static void fold_grow(struct issue_folder *f)
@@ -315,29 +339,50 @@ kb_err issue_fold_repeat(struct issue_folder *f, const uint8_t fp[16], int64_t t
     return KB_OK;
 }
 
-kb_err issue_fold_add(struct issue_folder *f, const struct alert *a, uint64_t seq,
-                      int64_t received_ms)
+static char *dup_c(struct issue_folder *f, const char *s, size_t max)
 {
-    uint8_t fp[16];
-    issue_identity(a, fp, NULL); /* the readable text only for a new entry */
+    return s ? arena_strndup(&f->arena, s, KB_MIN(strlen(s), max)) : NULL;
+}
+
+static void set_entry_triage(struct issue_folder *f, struct fold_entry *e,
+                             const struct issue_triage *t)
+{
+    e->has_triage = true;
+    e->t_rules = dup_c(f, t->rules, 16384);
+    e->t_policies = dup_c(f, t->policies, 16384);
+    e->t_labels = dup_c(f, t->labels, 16384);
+    e->t_annotations = dup_c(f, t->annotations, 65536);
+    e->t_mute_reason = dup_c(f, t->mute_reason, 4096);
+    e->t_mute_until = t->mute_reason ? t->mute_until_ms : 0;
+}
+
+kb_err issue_fold_add_fp(struct issue_folder *f, const struct alert *a, const uint8_t fp[16],
+                         const char *identity, const struct issue_triage *t, uint64_t seq,
+                         int64_t received_ms)
+{
     if ((f->used + 1) * 4 > f->cap * 3)
         fold_grow(f);
     size_t i = fp_hash(fp) & (f->cap - 1);
     while (f->slots[i].used && memcmp(f->slots[i].fp, fp, 16) != 0)
         i = (i + 1) & (f->cap - 1);
     struct fold_entry *e = &f->slots[i];
-    int64_t t = a->time_ms ? a->time_ms : received_ms;
+    int64_t tm = a->time_ms ? a->time_ms : received_ms;
     if (!e->used) {
         memset(e, 0, sizeof *e);
         e->used = true;
         memcpy(e->fp, fp, 16);
         f->used++;
-        e->first_seen = e->last_seen = t;
+        e->first_seen = e->last_seen = tm;
         e->first_seq = seq;
         e->has_fields = true;
-        buf_reset(&f->tmp);
-        issue_identity(a, fp, &f->tmp);
-        e->identity = arena_strndup(&f->arena, f->tmp.p ? f->tmp.p : "", f->tmp.len);
+        if (identity) {
+            e->identity = dup_c(f, identity, ISSUE_IDENTITY_MAX);
+        } else {
+            uint8_t unused[16];
+            buf_reset(&f->tmp);
+            issue_identity(a, unused, &f->tmp);
+            e->identity = arena_strndup(&f->arena, f->tmp.p ? f->tmp.p : "", f->tmp.len);
+        }
         e->source = arena_strndup(&f->arena, a->source, strlen(a->source));
         e->kind = fold_dup(f, a->kind, 512);
         e->title = fold_dup(f, a->title, 1024);
@@ -351,18 +396,55 @@ kb_err issue_fold_add(struct issue_folder *f, const struct alert *a, uint64_t se
         if (!e->identity || !e->source)
             return KB_ETOOBIG;
     } else {
-        e->first_seen = KB_MIN(e->first_seen, t);
-        e->last_seen = KB_MAX(e->last_seen, t);
+        e->first_seen = KB_MIN(e->first_seen, tm);
+        e->last_seen = KB_MAX(e->last_seen, tm);
         /* Keep the newest title; copy it only when it changed, since
          * repeats nearly always carry the same one. */
         const char *cur = e->last_title ? e->last_title : e->title;
         if (!cur || !kb_str_eq(a->title, cur))
             e->last_title = fold_dup(f, a->title, 1024);
     }
+    if (t)
+        set_entry_triage(f, e, t);
     e->count++;
     e->last_seq = seq;
     e->last_received = received_ms;
     e->severity = a->severity;
+    return KB_OK;
+}
+
+kb_err issue_fold_add(struct issue_folder *f, const struct alert *a, uint64_t seq,
+                      int64_t received_ms)
+{
+    uint8_t fp[16];
+    issue_identity(a, fp, NULL); /* the readable text only for a new entry */
+    return issue_fold_add_fp(f, a, fp, NULL, NULL, seq, received_ms);
+}
+
+kb_err issue_fold_close(struct issue_folder *f, struct db *db, const uint8_t fp[16],
+                        const char *reason, uint64_t seq, struct issue_fold_stats *st,
+                        bool *closed)
+{
+    *closed = false;
+    if (fold_find(f, fp)) { /* its earlier occurrences come first */
+        kb_err e = issue_fold_apply(f, db, st);
+        if (e)
+            return e;
+    }
+    int64_t id;
+    int state;
+    kb_err e = db_issue_find(db, fp, &id, &state);
+    if (e)
+        return e;
+    if (state != ISSUE_OPEN && state != ISSUE_ACKED)
+        return KB_OK;
+    e = db_issue_set_state(db, id, state, ISSUE_CLOSED, kb_now_ms(), "koban", reason, seq);
+    if (e)
+        return e;
+    *closed = true;
+    st->closed++;
+    if (state == ISSUE_ACKED)
+        st->closed_acked++;
     return KB_OK;
 }
 
@@ -403,6 +485,7 @@ kb_err issue_fold_apply(struct issue_folder *f, struct db *db, struct issue_fold
                                          "first occurrence", e->first_seq);
             st->created++;
             e->created = true;
+            remember_created(f, e->fp);
         } else if (err == KB_OK) {
             err = db_issue_bump(db, id, e->count, e->last_seen, e->last_received, e->last_seq,
                                 e->severity, e->last_title);
@@ -413,8 +496,16 @@ kb_err issue_fold_apply(struct issue_folder *f, struct db *db, struct issue_fold
             }
             st->updated++;
         }
+        if (!err && e->has_triage) {
+            struct db_triage t = {.rules = e->t_rules, .policies = e->t_policies,
+                                  .labels = e->t_labels, .annotations = e->t_annotations,
+                                  .mute_reason = e->t_mute_reason,
+                                  .mute_until = e->t_mute_until};
+            err = db_issue_set_triage(db, id, &t);
+        }
         if (err)
             return err;
     }
+    fold_clear(f);
     return KB_OK;
 }

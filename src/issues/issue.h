@@ -55,13 +55,42 @@ struct issue_fold_stats {
     uint64_t created;     /* new issues */
     uint64_t reopened;    /* closed issues reopened by a recurrence */
     uint64_t updated;     /* existing issues that got occurrences */
+    uint64_t closed;      /* issues closed by issue_fold_close() */
+    uint64_t closed_acked;/* of which were acknowledged (for the gauges) */
+};
+
+/* What rules and policies said about an alert, stored on its issue (see
+ * struct db_issue). Strings are JSON text (rules, policies: arrays of ids;
+ * labels: an object; annotations: an array of objects) or NULL, borrowed
+ * for the call; the folder copies them. */
+struct issue_triage {
+    const char *rules, *policies, *labels, *annotations;
+    const char *mute_reason; /* non-NULL: the alert is muted */
+    int64_t mute_until_ms;   /* 0: no expiry */
 };
 
 struct issue_folder *issue_folder_new(void);
 void issue_folder_free(struct issue_folder *f);
 kb_err issue_fold_add(struct issue_folder *f, const struct alert *a, uint64_t seq,
                       int64_t received_ms);
+/* The same with the fingerprint and readable identity already chosen (by a
+ * triage policy's `identity:`); identity may be NULL (then the alert's own
+ * readable form is used). t (may be NULL) replaces the triage the issue
+ * records; an occurrence without one leaves it as it was. */
+kb_err issue_fold_add_fp(struct issue_folder *f, const struct alert *a, const uint8_t fp[16],
+                         const char *identity, const struct issue_triage *t, uint64_t seq,
+                         int64_t received_ms);
+/* Writes the pending entries to the store (inside the caller's
+ * transaction) and empties the pending set; the issues created are
+ * remembered for issue_fold_committed(). */
 kb_err issue_fold_apply(struct issue_folder *f, struct db *db, struct issue_fold_stats *st);
+/* Closes the issue with fingerprint fp inside the caller's transaction, in
+ * event order: occurrences of it folded before are applied first. History:
+ * actor "koban", reason, seq. Only an open or acknowledged issue is closed
+ * (*closed true); KB_ENOTFOUND when no such issue exists. */
+kb_err issue_fold_close(struct issue_folder *f, struct db *db, const uint8_t fp[16],
+                        const char *reason, uint64_t seq, struct issue_fold_stats *st,
+                        bool *closed);
 void issue_fold_reset(struct issue_folder *f);
 /* Number of distinct identities pending. */
 size_t issue_fold_pending(const struct issue_folder *f);

@@ -19,6 +19,24 @@ static kb_err history_json(void *ctx, const struct db_history *h)
     return KB_OK;
 }
 
+/* Writes key: text when text is valid JSON, else key: fallback (a column
+ * edited by hand must not break the API's output). */
+static void raw_or(struct jw *w, const char *key, const char *text, const char *fallback)
+{
+    jw_key(w, key);
+    if (text) {
+        struct arena a = ARENA_INIT(1u << 20);
+        struct json_value *v;
+        bool ok = json_parse(text, strlen(text), NULL, &a, &v, NULL) == KB_OK;
+        arena_release(&a);
+        if (ok) {
+            jw_raw(w, text, strlen(text));
+            return;
+        }
+    }
+    jw_raw(w, fallback, strlen(fallback));
+}
+
 void issue_write_json(struct jw *w, const struct db_issue *r, struct db *db)
 {
     char fp[33], t1[32], t2[32], t3[32];
@@ -52,6 +70,27 @@ void issue_write_json(struct jw *w, const struct db_issue *r, struct db *db)
     jw_kv_int(w, "reopened", r->reopened);
     jw_kv_int(w, "first_seq", (int64_t)r->first_seq);
     jw_kv_int(w, "last_seq", (int64_t)r->last_seq);
+    /* Triage (rules and policies of the newest occurrence that went through
+     * them): koban wrote these columns as JSON, so they are copied as is. */
+    raw_or(w, "rules", r->rules, "[]");
+    raw_or(w, "policies", r->policies, "[]");
+    raw_or(w, "labels", r->labels, "{}");
+    raw_or(w, "annotations", r->annotations, "[]");
+    jw_key(w, "muted");
+    if (r->mute_reason) {
+        jw_obj_begin(w);
+        jw_kv_str(w, "reason", r->mute_reason);
+        if (r->mute_until) {
+            char tu[32];
+            kb_time_format(r->mute_until, tu);
+            jw_kv_str(w, "until", tu);
+        } else {
+            jw_kv_str(w, "until", NULL);
+        }
+        jw_obj_end(w);
+    } else {
+        jw_null(w);
+    }
     if (db) {
         jw_key(w, "history");
         jw_arr_begin(w);

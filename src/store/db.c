@@ -29,11 +29,18 @@ static const char *const db_migrations[] = {
     "CREATE TABLE quarantine("
     " id INTEGER PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, received INTEGER NOT NULL,"
     " path TEXT, source TEXT, reason TEXT NOT NULL, raw BLOB NOT NULL);",
+    /* 2: triage — what rules and policies said about the newest occurrence */
+    "ALTER TABLE issues ADD COLUMN rules TEXT;"
+    "ALTER TABLE issues ADD COLUMN policies TEXT;"
+    "ALTER TABLE issues ADD COLUMN labels TEXT;"
+    "ALTER TABLE issues ADD COLUMN annotations TEXT;"
+    "ALTER TABLE issues ADD COLUMN mute_reason TEXT;"
+    "ALTER TABLE issues ADD COLUMN mute_until INTEGER;",
 };
 
 enum stmt_id {
     S_BEGIN, S_COMMIT, S_ROLLBACK, S_CP_GET, S_CP_SET, S_FIND, S_INSERT, S_BUMP,
-    S_SET_STATE, S_HISTORY_ADD, S_GET, S_HISTORY, S_Q_ADD, S_COUNT
+    S_SET_STATE, S_HISTORY_ADD, S_GET, S_HISTORY, S_Q_ADD, S_TRIAGE, S_COUNT
 };
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -59,17 +66,21 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_GET] = "SELECT id, fingerprint, identity, source, kind, title, account, region,"
               " resource, actor_user, actor_ip, host, native_severity, severity, state, count,"
               " first_seen, last_seen, last_received, first_seq, last_seq, state_changed,"
-              " reopened FROM issues WHERE id = ?1",
+              " reopened, rules, policies, labels, annotations, mute_reason, mute_until"
+              " FROM issues WHERE id = ?1",
     [S_HISTORY] = "SELECT at, from_state, to_state, actor, reason, seq FROM issue_history"
                   " WHERE issue_id = ?1 ORDER BY id",
     [S_Q_ADD] = "INSERT OR IGNORE INTO quarantine(seq, received, path, source, reason, raw)"
                 " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_TRIAGE] = "UPDATE issues SET rules = ?2, policies = ?3, labels = ?4, annotations = ?5,"
+                 " mute_reason = ?6, mute_until = ?7 WHERE id = ?1",
 };
 
 #define ISSUE_COLUMNS                                                                    \
     "id, fingerprint, identity, source, kind, title, account, region, resource,"        \
     " actor_user, actor_ip, host, native_severity, severity, state, count, first_seen," \
-    " last_seen, last_received, first_seq, last_seq, state_changed, reopened"
+    " last_seen, last_received, first_seq, last_seq, state_changed, reopened, rules,"     \
+    " policies, labels, annotations, mute_reason, mute_until"
 
 struct db {
     sqlite3 *h;
@@ -324,6 +335,22 @@ kb_err db_issue_bump(struct db *db, int64_t id, int64_t add, int64_t last_seen,
     return step_done(db, st);
 }
 
+kb_err db_issue_set_triage(struct db *db, int64_t id, const struct db_triage *t)
+{
+    sqlite3_stmt *st = db->st[S_TRIAGE];
+    sqlite3_bind_int64(st, 1, id);
+    bind_text(st, 2, t->rules);
+    bind_text(st, 3, t->policies);
+    bind_text(st, 4, t->labels);
+    bind_text(st, 5, t->annotations);
+    bind_text(st, 6, t->mute_reason);
+    if (t->mute_reason && t->mute_until)
+        sqlite3_bind_int64(st, 7, t->mute_until);
+    else
+        sqlite3_bind_null(st, 7);
+    return step_done(db, st);
+}
+
 kb_err db_issue_set_state(struct db *db, int64_t id, int from, int to, int64_t at,
                           const char *actor, const char *reason, uint64_t seq)
 {
@@ -383,13 +410,20 @@ static void read_issue(sqlite3_stmt *st, struct db_issue *r)
     r->last_seq = (uint64_t)sqlite3_column_int64(st, 20);
     r->state_changed = sqlite3_column_int64(st, 21);
     r->reopened = sqlite3_column_int64(st, 22);
+    r->rules = col_dup(st, 23);
+    r->policies = col_dup(st, 24);
+    r->labels = col_dup(st, 25);
+    r->annotations = col_dup(st, 26);
+    r->mute_reason = col_dup(st, 27);
+    r->mute_until = sqlite3_column_int64(st, 28);
 }
 
 void db_issue_release(struct db_issue *r)
 {
     char **strs[] = {&r->identity, &r->source, &r->kind, &r->title, &r->account,
                      &r->region, &r->resource, &r->actor_user, &r->actor_ip, &r->host,
-                     &r->native_severity};
+                     &r->native_severity, &r->rules, &r->policies, &r->labels,
+                     &r->annotations, &r->mute_reason};
     for (size_t i = 0; i < KB_ARRAY_LEN(strs); i++) {
         free(*strs[i]);
         *strs[i] = NULL;

@@ -65,6 +65,14 @@ struct db_issue {
     uint64_t last_seq;
     int64_t state_changed;/* ms */
     int64_t reopened;     /* times reopened by a recurrence */
+    /* Triage of the newest occurrence that went through rules or policies
+     * (NULL when none did): JSON text written by koban. */
+    char *rules;          /* ["rule id", ...]: Sigma/correlation rules matched */
+    char *policies;       /* ["policy id", ...]: policies applied */
+    char *labels;         /* {"key":"value", ...} */
+    char *annotations;    /* [{"text":..,"link":..,"policy":..}, ...] */
+    char *mute_reason;    /* non-NULL: muted */
+    int64_t mute_until;   /* ms; 0 = no expiry */
 };
 void db_issue_release(struct db_issue *r);
 
@@ -78,6 +86,13 @@ kb_err db_issue_insert(struct db *db, const struct db_issue *r, int64_t *id);
  * severity and title take the newest values. */
 kb_err db_issue_bump(struct db *db, int64_t id, int64_t add, int64_t last_seen,
                      int64_t received, uint64_t last_seq, int severity, const char *title);
+/* The triage columns of an issue (each may be NULL; they replace the
+ * stored values). Strings are borrowed. */
+struct db_triage {
+    const char *rules, *policies, *labels, *annotations, *mute_reason;
+    int64_t mute_until;
+};
+kb_err db_issue_set_triage(struct db *db, int64_t id, const struct db_triage *t);
 /* Sets the state and appends a history row (from may be -1: none). */
 kb_err db_issue_set_state(struct db *db, int64_t id, int from, int to, int64_t at,
                           const char *actor, const char *reason, uint64_t seq);

@@ -247,16 +247,16 @@ def test_match_reference_linux_builtin_loghub():
                           ["syslog/loghub/OpenSSH_2k.log", "syslog/loghub/Linux_2k.log"],
                           "linux_builtin__loghub.tsv")
     eq(got, [])
-    # Apache's error log starts lines with '[': read as JSON unless --text
+    # Apache's error log starts lines with '[' ("[Sun Dec 04 ...]"): the
+    # splitter sees that no JSON value can start so and reads text lines,
+    # with or without --text
     data = need_data()
     apache = os.path.join(data, "syslog", "loghub", "Apache_2k.log")
-    rc, out, err = koban("rules", "match", os.path.join(data, "sigma/rules/linux/builtin"), "--",
-                         apache)
-    eq(rc, 1, err)
-    rc, out, err = koban("rules", "match", "--text",
-                         os.path.join(data, "sigma/rules/linux/builtin"), "--", apache)
-    eq(rc, 0, err)
-    check("2000 events" in err, err)
+    for extra in ([], ["--text"]):
+        rc, out, err = koban("rules", "match", *extra,
+                             os.path.join(data, "sigma/rules/linux/builtin"), "--", apache)
+        eq(rc, 0, err)
+        check("2000 events" in err, err)
 
 
 def test_lint_sigma_corpus():
