@@ -321,7 +321,7 @@ int cmd_ingest(int argc, char **argv)
     if (!e)
         e = intake_new(j, &io, &in);
     if (!e) { /* a rule or policy that fails is logged; the others are used */
-        struct triage_opts to = {.rules_dir = cfg.rules.dir,
+        struct triage_opts to = {.rules_dir = cfg.rules.dir, .rules_mapping = cfg.rules.mapping,
                                  .stock_policies = cfg.policies.stock,
                                  .policies_dir = cfg.policies.dir, .no_watch = true};
         e = triage_new(&to, NULL, NULL, NULL, &tr, &why);

@@ -171,7 +171,8 @@ int cmd_serve(int argc, char **argv)
         }
     if (no_spool)
         d.cfg.spool.enabled = false;
-    struct triage_opts to = {.rules_dir = d.cfg.rules.dir, .stock_policies = d.cfg.policies.stock,
+    struct triage_opts to = {.rules_dir = d.cfg.rules.dir, .rules_mapping = d.cfg.rules.mapping,
+                             .stock_policies = d.cfg.policies.stock,
                              .policies_dir = d.cfg.policies.dir};
     if (check) {
         size_t nerr = 0;

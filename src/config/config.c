@@ -53,6 +53,7 @@ static const struct key_def config_keys[] = {
     {"store.batch", K_UINT, OFF(store.batch), "events per store transaction"},
     {"store.cache_mib", K_UINT, OFF(store.cache_mib), "SQLite page cache, MiB"},
     {"rules.dir", K_STR, OFF(rules.dir), "Sigma rule files, searched recursively (empty: none)"},
+    {"rules.mapping", K_STR, OFF(rules.mapping), "logsource, field and placeholder tables (docs/RULES.md)"},
     {"policies.stock", K_BOOL, OFF(policies.stock), "load the stock triage policies"},
     {"policies.dir", K_STR, OFF(policies.dir), "more policy files, after the stock ones (empty: none)"},
 };

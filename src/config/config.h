@@ -61,6 +61,8 @@ struct kb_config {
     struct {
         char *dir;            /* Sigma rule files (*.yml, *.yaml, recursive);
                                  NULL/"" = no rules */
+        char *mapping;        /* logsource/field/placeholder tables
+                                 (rules/sigma_mapfile.h); NULL = defaults */
     } rules;
 
     struct {

@@ -1,6 +1,8 @@
 /* triage.c — rules, correlation and policies between normalize and fold. */
 #include "ingest/triage.h"
 
+#include "rules/sigma_mapfile.h"
+
 #include "formats/format.h"
 #include "lib/embedded.h"
 #include "lib/log.h"
@@ -327,7 +329,19 @@ static void load_rules(struct triage_sets *s, const struct triage_opts *o, struc
         return;
     }
     struct kb_why why = {{0}};
-    if (sigma_ruleset_new(NULL, &s->rs, &why)) {
+    struct sigma_options opt;
+    memset(&opt, 0, sizeof opt);
+    struct sigma_mapfile *map = NULL;
+    if (o->rules_mapping) {
+        if (sigma_mapfile_load(o->rules_mapping, &map, &why)) {
+            report(l, "rules.mapping: %s", why.msg); /* no rules rather than wrong ones */
+            return;
+        }
+        sigma_mapfile_apply(map, &opt);
+    }
+    kb_err ne = sigma_ruleset_new(&opt, &s->rs, &why);
+    sigma_mapfile_free(map); /* the ruleset copied the tables */
+    if (ne) {
         report(l, "rules: %s", why.msg);
         return;
     }
@@ -427,6 +441,8 @@ kb_err triage_new(const struct triage_opts *o, triage_error_fn on_error, void *c
     struct triage *t = kb_calloc(1, sizeof *t);
     t->o = *o;
     t->o.rules_dir = o->rules_dir && *o->rules_dir ? kb_strdup(o->rules_dir) : NULL;
+    t->o.rules_mapping =
+        o->rules_mapping && *o->rules_mapping ? kb_strdup(o->rules_mapping) : NULL;
     t->o.policies_dir = o->policies_dir && *o->policies_dir ? kb_strdup(o->policies_dir) : NULL;
     t->mem = policy_memstate_new(o->max_identities ? o->max_identities : TRIAGE_MAX_IDENTITIES);
     t->mem_st = policy_memstate_state(t->mem);
@@ -473,6 +489,7 @@ void triage_free(struct triage *t)
     buf_release(&t->jannot);
     buf_release(&t->text);
     free((char *)t->o.rules_dir);
+    free((char *)t->o.rules_mapping);
     free((char *)t->o.policies_dir);
     free(t);
 }

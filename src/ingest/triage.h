@@ -39,6 +39,7 @@
 
 struct triage_opts {
     const char *rules_dir;    /* Sigma rules (recursive *.yml, *.yaml); NULL/"" = none */
+    const char *rules_mapping;/* mapping file (rules/sigma_mapfile.h); NULL/"" = defaults */
     bool stock_policies;      /* load kb_stock_policies first */
     const char *policies_dir; /* more policies (*.yml, *.yaml); NULL/"" = none */
     size_t max_identities;    /* occurrence state; 0 = TRIAGE_MAX_IDENTITIES */

@@ -207,6 +207,54 @@ static void test_rule_detection(void)
     env_stop(&e);
 }
 
+/* rules.mapping: a team's own logsource (product acme) runs on CloudTrail
+ * events and finds its field under another name; a broken mapping file
+ * loads no rules (rather than wrong ones) and says where. */
+static void test_mapping_file(void)
+{
+    struct env e;
+    env_dirs(&e);
+    write_file(e.rules, "acme.yml",
+               "title: acme user created\n"
+               "id: 7a7a7a7a-1111-4222-8333-944445555666\n"
+               "logsource: {product: acme, service: audit}\n"
+               "detection:\n  sel:\n    acme.action: CreateUser\n  condition: sel\n"
+               "level: medium\n");
+    char map[400];
+    snprintf(map, sizeof map, "%s/map.yml", e.dir);
+    write_file(e.dir, "map.yml",
+               "logsources:\n  - {product: acme, source: cloudtrail}\n"
+               "fields:\n  - {source: cloudtrail, sigma: acme.action, event: eventName}\n");
+    struct kb_why why = {{0}};
+    struct triage_opts to = {.rules_dir = e.rules, .rules_mapping = map, .no_watch = true};
+    T_EQ_INT(triage_new(&to, NULL, NULL, &e.load_errors, &e.t, &why), KB_OK);
+    T_EQ_INT(e.load_errors, 0);
+    T_CHECK(triage_applies(e.t, "cloudtrail"));
+    T_EQ_INT(journal_open(e.jdir, NULL, &e.j, &why), KB_OK);
+    T_EQ_INT(intake_new(e.j, NULL, &e.in), KB_OK);
+    struct pipeline_opts po = {.triage = e.t};
+    T_EQ_INT(pipeline_new(e.j, e.db, &po, &e.p, &why), KB_OK);
+    post_s(&e, CT("1", "CreateUser", "bob") CT("2", "ListUsers", "bob"));
+    struct rows rs;
+    rows_get(&e, &rs);
+    const struct db_issue *d = by_kind(&rs, "7a7a7a7a-1111-4222-8333-944445555666");
+    T_CHECK(d != NULL);
+    if (d)
+        T_EQ_INT(d->severity, KB_SEV_MEDIUM);
+    rows_free(&rs);
+    env_stop(&e);
+
+    write_file(e.dir, "map.yml", "logsources:\n  - {sorce: cloudtrail}\n");
+    size_t errs = 0;
+    struct triage *t = NULL;
+    triage_new(&to, NULL, NULL, &errs, &t, &why);
+    T_CHECK(errs >= 1);
+    if (t) {
+        T_CHECK(!triage_applies(t, "cloudtrail"));
+        triage_free(t);
+    }
+}
+
 static void test_sigmahq_rule(void)
 {
     T_NEED_DATA(data);
@@ -484,6 +532,7 @@ int main(void)
         return 1;
     }
     T_RUN(test_rule_detection);
+    T_RUN(test_mapping_file);
     T_RUN(test_sigmahq_rule);
     T_RUN(test_guardduty_bands);
     T_RUN(test_scc_remediated_closes);
