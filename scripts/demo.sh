@@ -13,8 +13,11 @@ if [ -f "$data/serve.json" ] && kill -0 "$(sed 's/.*"pid":\([0-9]*\).*/\1/' "$da
   exit 1
 fi
 rm -f "$data/serve.json"
+# The example Sigma rules (examples/rules) and the stock triage policies
+# decide what the samples mean; the rules first prove themselves.
+echo "rule tests: $("$KOBAN" test examples/rules 2>&1 | tail -1)"
 "$KOBAN" serve --data-dir "$data" --listen 127.0.0.1:8478 --syslog-udp 127.0.0.1:0 \
-  --syslog-tcp 127.0.0.1:0 >"$data/serve.log" 2>&1 &
+  --syslog-tcp 127.0.0.1:0 --rules examples/rules >"$data/serve.log" 2>&1 &
 pid=$!
 i=0
 while [ ! -f "$data/serve.json" ]; do
@@ -77,12 +80,14 @@ done
 echo
 "$KOBAN" issues --data-dir "$data" --limit 25
 echo
-curl -s "http://$http/metrics" | grep -E '^koban_(issues|events_accepted_total|events_rejected|journal_syncs|quarantine)' | grep -v ' 0$' || true
+curl -s "http://$http/metrics" | grep -E '^koban_(issues|events_accepted_total|events_rejected|journal_syncs|quarantine|rules_loaded|rule_matches|policies_loaded)' | grep -v ' 0$' || true
 cat <<MSG
 
 Where to look:
   $KOBAN issues                       open issues (add --json, --severity high, --text ...)
-  $KOBAN issues show ID               one issue with its history
+  $KOBAN issues show ID               one issue with its history, rules and policies
+  $KOBAN issues --severity high       what the rules and policies raised
+  $KOBAN test examples/rules          the rules' own tests (run them in CI)
   $KOBAN issues ack ID | close ID     work them
   $KOBAN quarantine                   events koban rejected, and why
   curl http://$http/v1/issues      the same over HTTP

@@ -3,7 +3,7 @@
 # only when some are missing. Usage: scripts/deps.sh [build|check|bench]
 set -eu
 want="build-essential cmake ninja-build pkg-config libsqlite3-dev libyaml-dev
-      libmicrohttpd-dev zlib1g-dev libxxhash-dev libpcre2-dev libcurl4-openssl-dev
+      libmicrohttpd-dev zlib1g-dev libxxhash-dev libpcre2-dev libcurl4-openssl-dev libmaxminddb-dev
       python3 sqlite3 curl"
 case "${1:-build}" in
   check) want="$want clang libclang-rt-14-dev" ;;
