@@ -323,7 +323,8 @@ int cmd_ingest(int argc, char **argv)
     if (!e) { /* a rule or policy that fails is logged; the others are used */
         struct triage_opts to = {.rules_dir = cfg.rules.dir, .rules_mapping = cfg.rules.mapping,
                                  .stock_policies = cfg.policies.stock,
-                                 .policies_dir = cfg.policies.dir, .no_watch = true};
+                                 .policies_dir = cfg.policies.dir, .no_watch = true,
+                                 .geoip_db = cfg.enrich.geoip_db};
         e = triage_new(&to, NULL, NULL, NULL, &tr, &why);
         po.triage = tr;
     }

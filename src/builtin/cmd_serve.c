@@ -47,7 +47,8 @@ const struct builtin builtin_serve = {
     "SIGTERM or SIGINT stops it cleanly: in-flight requests are answered and the\n"
     "journal is drained into the store first. SIGHUP reloads the rules and\n"
     "policies (so does a change of their files, within a few seconds); a set\n"
-    "with any error is not used and the previous one stays.\n",
+    "with any error is not used and the previous one stays. It also reopens\n"
+    "enrich.geoip_db (a file that fails to open keeps the previous one).\n",
 };
 
 struct daemon {
@@ -173,7 +174,8 @@ int cmd_serve(int argc, char **argv)
         d.cfg.spool.enabled = false;
     struct triage_opts to = {.rules_dir = d.cfg.rules.dir, .rules_mapping = d.cfg.rules.mapping,
                              .stock_policies = d.cfg.policies.stock,
-                             .policies_dir = d.cfg.policies.dir};
+                             .policies_dir = d.cfg.policies.dir,
+                             .geoip_db = d.cfg.enrich.geoip_db};
     if (check) {
         size_t nerr = 0;
         struct kb_why tw = {{0}};
@@ -224,7 +226,7 @@ int cmd_serve(int argc, char **argv)
                                .max_json_depth = d.cfg.ingest.max_depth,
                                .max_event_bytes = d.cfg.ingest.max_event,
                                .retention_ms = (int64_t)d.cfg.journal.retention_days * 86400000};
-    const char *stage = "rules";
+    const char *stage = "rules and enrichment";
     size_t nerr = 0;
     /* A rule or policy that fails is logged; the others are used. */
     kb_err e = triage_new(&to, NULL, NULL, &nerr, &d.triage, &why);

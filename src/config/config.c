@@ -56,6 +56,8 @@ static const struct key_def config_keys[] = {
     {"rules.mapping", K_STR, OFF(rules.mapping), "logsource, field and placeholder tables (docs/RULES.md)"},
     {"policies.stock", K_BOOL, OFF(policies.stock), "load the stock triage policies"},
     {"policies.dir", K_STR, OFF(policies.dir), "more policy files, after the stock ones (empty: none)"},
+    {"enrich.geoip_db", K_STR, OFF(enrich.geoip_db),
+     "GeoLite2/GeoIP2 Country or City .mmdb for actor.country (empty: off)"},
 };
 #undef OFF
 

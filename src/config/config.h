@@ -70,6 +70,11 @@ struct kb_config {
         char *dir;            /* more policy files, loaded after the stock
                                  ones; NULL/"" = none */
     } policies;
+
+    struct {
+        char *geoip_db;       /* MaxMind DB (GeoLite2/GeoIP2 Country or City)
+                                 for actor.country; NULL/"" = off */
+    } enrich;
 };
 
 /* Loads path (NULL: built-in defaults only). Fills *cfg with defaults first,

@@ -4,6 +4,7 @@
 #include "rules/sigma_mapfile.h"
 
 #include "formats/format.h"
+#include "ingest/geoip.h"
 #include "lib/embedded.h"
 #include "lib/log.h"
 #include "rules/correlate.h"
@@ -37,6 +38,7 @@ struct triage_sets {
 struct triage {
     struct triage_opts o;        /* strings owned */
     struct triage_sets *sets;
+    struct geoip *geo;           /* NULL without o.geoip_db */
     struct policy_memstate *mem; /* occurrences; survives reloads */
     struct policy_state mem_st;  /* its callbacks */
     struct policy_state st;      /* wrapper: no recording during a replay */
@@ -49,7 +51,7 @@ struct triage {
     int64_t polled_ns;
     atomic_bool reload_asked;
     _Atomic uint64_t n_rules, n_corr, n_policies, matches, corr_alerts, closes,
-        closes_unknown, muted, reloads, reload_failures;
+        closes_unknown, muted, reloads, reload_failures, countries;
 };
 
 /* ---- files ------------------------------------------------------------- */
@@ -438,8 +440,17 @@ kb_err triage_new(const struct triage_opts *o, triage_error_fn on_error, void *c
 {
     if (!o)
         return kb_fail(why, KB_EINVAL, "triage: no options");
+    struct geoip *geo = NULL;
+    if (o->geoip_db && *o->geoip_db) {
+        struct kb_why gw = {{0}};
+        kb_err e = geoip_open(o->geoip_db, &geo, &gw);
+        if (e)
+            return kb_fail(why, e, "enrich.geoip_db: %s", gw.msg);
+    }
     struct triage *t = kb_calloc(1, sizeof *t);
     t->o = *o;
+    t->geo = geo;
+    t->o.geoip_db = geo ? kb_strdup(o->geoip_db) : NULL;
     t->o.rules_dir = o->rules_dir && *o->rules_dir ? kb_strdup(o->rules_dir) : NULL;
     t->o.rules_mapping =
         o->rules_mapping && *o->rules_mapping ? kb_strdup(o->rules_mapping) : NULL;
@@ -480,6 +491,8 @@ void triage_free(struct triage *t)
     if (!t)
         return;
     sets_free(t->sets);
+    geoip_close(t->geo);
+    free((char *)t->o.geoip_db);
     policy_memstate_free(t->mem);
     for (size_t i = 0; i < 256; i++)
         free(t->rule_identity[i]);
@@ -697,6 +710,16 @@ feed:
 kb_err triage_alert(struct triage *t, const struct alert *a, const struct triage_sink *s,
                     uint64_t *nalerts)
 {
+    struct alert enriched;
+    char cc[GEOIP_CC_SIZE]; /* the country's bytes: outlives every use of enriched */
+    if (t->geo && !kb_str_empty(a->actor_ip)) {
+        bool added = false;
+        enriched = *a;
+        if (geoip_enrich(t->geo, &enriched, cc, &added) == KB_OK && added) {
+            a = &enriched;
+            atomic_fetch_add(&t->countries, 1);
+        }
+    }
     t->replaying = s->seq < t->fresh_from;
     if (s->seq > t->seen_max)
         t->seen_max = s->seq;
@@ -736,6 +759,18 @@ void triage_request_reload(struct triage *t)
 
 kb_err triage_reload(struct triage *t, size_t *nerrors)
 {
+    if (t->o.geoip_db) { /* a replaced database file is taken on reload */
+        struct geoip *g = NULL;
+        struct kb_why gw = {{0}};
+        if (geoip_open(t->o.geoip_db, &g, &gw) == KB_OK) {
+            geoip_close(t->geo);
+            t->geo = g;
+        } else {
+            char q[400];
+            log_error("GeoIP database not reopened: the previous one stays", "err=%s",
+                      kb_logq(q, sizeof q, gw.msg));
+        }
+    }
     uint64_t sig = files_signature(&t->o);
     struct loader l = {NULL, NULL, 0};
     struct triage_sets *s = sets_load(&t->o, &l);
@@ -785,6 +820,7 @@ void triage_get_stats(struct triage *t, struct triage_stats *o)
     o->muted = atomic_load(&t->muted);
     o->reloads = atomic_load(&t->reloads);
     o->reload_failures = atomic_load(&t->reload_failures);
+    o->geoip_countries = atomic_load(&t->countries);
 }
 
 kb_err triage_metrics(struct triage *t, struct buf *out)
@@ -808,10 +844,13 @@ kb_err triage_metrics(struct triage *t, struct buf *out)
         "# TYPE koban_alerts_muted_total counter\nkoban_alerts_muted_total %llu\n"
         "# TYPE koban_rules_reloads_total counter\nkoban_rules_reloads_total %llu\n"
         "# TYPE koban_rules_reload_failures_total counter\n"
-        "koban_rules_reload_failures_total %llu\n",
+        "koban_rules_reload_failures_total %llu\n"
+        "# HELP koban_geoip_countries_total actor.country fields added by GeoIP.\n"
+        "# TYPE koban_geoip_countries_total counter\nkoban_geoip_countries_total %llu\n",
         (unsigned long long)s.rules, (unsigned long long)s.correlations,
         (unsigned long long)s.policies, (unsigned long long)s.rule_matches,
         (unsigned long long)s.corr_alerts, (unsigned long long)s.closes,
         (unsigned long long)s.closes_unknown, (unsigned long long)s.muted,
-        (unsigned long long)s.reloads, (unsigned long long)s.reload_failures);
+        (unsigned long long)s.reloads, (unsigned long long)s.reload_failures,
+        (unsigned long long)s.geoip_countries);
 }

@@ -19,6 +19,10 @@
  * error the old ones stay; otherwise they are swapped. The occurrence state
  * of policies survives a reload; correlation windows start afresh.
  *
+ * Enrichment: with o.geoip_db, an alert with actor.ip and no actor.country
+ * gets actor.country (ingest/geoip.h) before rules and policies see it. The
+ * file is reopened on reload; a file that fails then keeps the old one.
+ *
  * Ownership: triage_new returns an object freed by triage_free; it owns the
  * rule set, policy set, correlation engine and occurrence state. The sink's
  * folder, store and arena are borrowed for a call.
@@ -44,6 +48,8 @@ struct triage_opts {
     const char *policies_dir; /* more policies (*.yml, *.yaml); NULL/"" = none */
     size_t max_identities;    /* occurrence state; 0 = TRIAGE_MAX_IDENTITIES */
     bool no_watch;            /* do not poll the files for changes */
+    const char *geoip_db;     /* MaxMind DB for actor.country (ingest/geoip.h);
+                                 NULL/"" = no GeoIP enrichment */
 };
 
 /* Receives each load error ("FILE:LINE: reason"). */
@@ -55,7 +61,8 @@ struct triage;
  * to on_error (NULL: logged at level error) and is counted in *nerrors
  * (may be NULL); the good ones load and KB_OK is returned all the same —
  * the caller decides what errors mean (serve goes on; --check-config
- * fails). KB_EINVAL only for unusable options. */
+ * fails). KB_EINVAL only for unusable options; a geoip_db that cannot be
+ * opened fails the call (KB_EIO / KB_ECORRUPT, why = path and reason). */
 kb_err triage_new(const struct triage_opts *o, triage_error_fn on_error, void *ctx,
                   size_t *nerrors, struct triage **out, struct kb_why *why);
 void triage_free(struct triage *t);
@@ -104,6 +111,7 @@ struct triage_stats {
     uint64_t closes_unknown;    /* closes that named no issue (or a closed one) */
     uint64_t muted;             /* alerts folded muted */
     uint64_t reloads, reload_failures;
+    uint64_t geoip_countries;   /* actor.country fields added */
 };
 void triage_get_stats(struct triage *t, struct triage_stats *out);
 /* Prometheus text (koban_rules_loaded, koban_rule_matches_total, ...). */
