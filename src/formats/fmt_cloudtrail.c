@@ -117,7 +117,7 @@ static kb_err ct_normalize(const struct json_value *root, struct kb_str raw, str
     const struct json_value *uid = fmt_get(r, "userIdentity");
     if (uid && uid->type != JSON_OBJECT)
         return kb_fail(why, KB_EINVAL, CT ": field 'userIdentity' is not an object");
-    if ((e = fmt_printf(ar, &a.kind, "%.*s:%.*s", (int)esrc.n, esrc.p, (int)name.n, name.p)))
+    if ((e = FMT_JOIN(ar, &a.kind, esrc, KB_STR_LIT(":"), name)))
         return kb_fail(why, e, CT ": arena limit reached");
 
     a.native_id = fmt_str(r, "eventID");
@@ -140,11 +140,11 @@ static kb_err ct_normalize(const struct json_value *root, struct kb_str raw, str
 
     struct kb_str who = kb_str_empty(a.actor_user) ? KB_STR_LIT("unknown") : a.actor_user;
     if (!kb_str_empty(code))
-        e = fmt_printf(ar, &a.title, "%.*s by %.*s (failure: %.*s)", (int)a.kind.n, a.kind.p,
-                       (int)who.n, who.p, (int)code.n, code.p);
+        e = FMT_JOIN(ar, &a.title, a.kind, KB_STR_LIT(" by "), who, KB_STR_LIT(" (failure: "),
+                     code, KB_STR_LIT(")"));
     else
-        e = fmt_printf(ar, &a.title, "%.*s by %.*s (%s)", (int)a.kind.n, a.kind.p,
-                       (int)who.n, who.p, failed ? "failure" : "success");
+        e = FMT_JOIN(ar, &a.title, a.kind, KB_STR_LIT(" by "), who,
+                     failed ? KB_STR_LIT(" (failure)") : KB_STR_LIT(" (success)"));
     if (e)
         return kb_fail(why, e, CT ": arena limit reached");
 

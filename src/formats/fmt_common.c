@@ -116,6 +116,25 @@ kb_err fmt_need_str(const struct json_value *obj, const char *key, const char *f
     return KB_OK;
 }
 
+kb_err fmt_join(struct arena *a, struct kb_str *out, const struct kb_str *parts, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += parts[i].n;
+    char *p = arena_alloc(a, len + 1);
+    if (!p)
+        return KB_ETOOBIG;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i].n)
+            memcpy(p + at, parts[i].p, parts[i].n);
+        at += parts[i].n;
+    }
+    p[at] = '\0';
+    *out = (struct kb_str){p, len};
+    return KB_OK;
+}
+
 kb_err fmt_printf(struct arena *a, struct kb_str *out, const char *fmt, ...)
 {
     va_list ap;

@@ -73,7 +73,7 @@ static kb_err ga_normalize(const struct json_value *root, struct kb_str raw, str
     if ((e = fmt_need_str(p, "serviceName", GA, "protoPayload.serviceName", &svc, why)) ||
         (e = fmt_need_str(p, "methodName", GA, "protoPayload.methodName", &method, why)))
         return e;
-    if ((e = fmt_printf(ar, &a.kind, "%.*s:%.*s", (int)svc.n, svc.p, (int)method.n, method.p)))
+    if ((e = FMT_JOIN(ar, &a.kind, svc, KB_STR_LIT(":"), method)))
         return kb_fail(why, e, GA ": arena limit reached");
 
     a.native_id = fmt_str(root, "insertId");
@@ -100,8 +100,8 @@ static kb_err ga_normalize(const struct json_value *root, struct kb_str raw, str
     a.outcome = code == 0 ? KB_STR_LIT("success") : KB_STR_LIT("failure");
 
     struct kb_str who = kb_str_empty(a.actor_user) ? KB_STR_LIT("unknown") : a.actor_user;
-    if ((e = fmt_printf(ar, &a.title, "%.*s by %.*s (%s)", (int)a.kind.n, a.kind.p, (int)who.n,
-                        who.p, code == 0 ? "success" : "failure")))
+    if ((e = FMT_JOIN(ar, &a.title, a.kind, KB_STR_LIT(" by "), who,
+                      code == 0 ? KB_STR_LIT(" (success)") : KB_STR_LIT(" (failure)"))))
         return kb_fail(why, e, GA ": arena limit reached");
 
     alert_add_field(&a, "status_code", code ? fmt_text(st, &src, ar) : KB_STR_NULL);

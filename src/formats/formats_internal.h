@@ -69,6 +69,14 @@ kb_err fmt_need_str(const struct json_value *obj, const char *key, const char *f
 kb_err fmt_printf(struct arena *a, struct kb_str *out, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The concatenation of n pieces, NUL-terminated, in the arena (the common
+ * "a:b" and "x by y (z)" texts without printf's cost, which showed in
+ * profiles of CloudTrail ingest). KB_ETOOBIG past the limit. */
+kb_err fmt_join(struct arena *a, struct kb_str *out, const struct kb_str *parts, size_t n);
+#define FMT_JOIN(a, out, ...)                                                        \
+    fmt_join((a), (out), (const struct kb_str[]){__VA_ARGS__},                      \
+             sizeof((const struct kb_str[]){__VA_ARGS__}) / sizeof(struct kb_str))
+
 /* A copy of the NUL-terminated name in the arena (for dynamic field names). */
 const char *fmt_name(struct arena *a, const char *prefix, struct kb_str key);
 
