@@ -318,8 +318,6 @@ int cmd_ingest(int argc, char **argv)
         config_release(&cfg);
         return rc;
     }
-    if (!e)
-        e = intake_new(j, &io, &in);
     if (!e) { /* a rule or policy that fails is logged; the others are used */
         struct triage_opts to = {.rules_dir = cfg.rules.dir, .rules_mapping = cfg.rules.mapping,
                                  .stock_policies = cfg.policies.stock,
@@ -327,7 +325,10 @@ int cmd_ingest(int argc, char **argv)
                                  .geoip_db = cfg.enrich.geoip_db};
         e = triage_new(&to, NULL, NULL, NULL, &tr, &why);
         po.triage = tr;
+        io.triage = tr;
     }
+    if (!e)
+        e = intake_new(j, &io, &in);
     if (!e)
         e = pipeline_new(j, dbpath, &po, &pl, &why);
     if (!e)

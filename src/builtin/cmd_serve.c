@@ -238,6 +238,7 @@ int cmd_serve(int argc, char **argv)
                (unsigned long long)ts.rules, (unsigned long long)ts.correlations,
                (unsigned long long)ts.policies, nerr);
         po.triage = d.triage;
+        io.triage = d.triage;
     }
     if (!e && (stage = "journal"))
         e = journal_open(jpath, &jo, &d.journal, &why);

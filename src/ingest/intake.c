@@ -12,6 +12,7 @@
 #include "ingest/intake.h"
 
 #include "formats/split.h"
+#include "ingest/triage.h"
 #include "issues/issue_summary.h"
 #include "lib/log.h"
 
@@ -52,6 +53,7 @@ struct batch {
     uint64_t rejected_by_format[INTAKE_FORMATS];
     size_t rejected;
     struct arena *arena; /* per-event memory for normalizer checks */
+    struct triage_eval *eval; /* NULL: plain summaries */
 };
 
 kb_err intake_new(struct journal *j, const struct intake_opts *opts, struct intake **out)
@@ -129,13 +131,19 @@ static kb_err batch_reject(struct batch *b, struct kb_str raw, const char *reaso
 struct sum_ctx {
     struct buf *sums;
     size_t start;
-    bool ok; /* false: too many alerts or no room; the event has none */
+    struct triage_eval *eval; /* non-NULL: a version 2 summary */
+    bool ok; /* false: too many alerts, no room, or an alert only the
+                pipeline can settle; the event has none */
 };
 
 static kb_err sum_emit(void *ctx, struct alert *a)
 {
     struct sum_ctx *c = ctx;
-    if (c->ok && issue_summary_add(c->sums, c->start, a) != KB_OK)
+    if (!c->ok)
+        return KB_OK;
+    kb_err e = c->eval ? triage_eval_alert(c->eval, a, c->sums, c->start)
+                       : issue_summary_add(c->sums, c->start, a);
+    if (e != KB_OK)
         c->ok = false;
     return KB_OK;
 }
@@ -153,7 +161,13 @@ static kb_err batch_json_event(struct batch *b, const struct json_value *v, stru
     struct kb_why why = {{0}};
     size_t before = b->sums.len;
     struct sum_ctx sc = {.sums = &b->sums};
-    sc.ok = issue_summary_begin(&b->sums, f->id, &sc.start) == KB_OK;
+    if (b->eval && triage_eval_applies(b->eval, f->name)) {
+        sc.eval = b->eval;
+        sc.ok = issue_summary_begin_triaged(&b->sums, f->id, triage_eval_generation(b->eval),
+                                            &sc.start) == KB_OK;
+    } else {
+        sc.ok = issue_summary_begin(&b->sums, f->id, &sc.start) == KB_OK;
+    }
     arena_reset(b->arena);
     kb_err e = f->normalize_json(v, raw, b->arena, sum_emit, &sc, &why);
     if (e || !sc.ok || b->sums.len - sc.start > JOURNAL_MAX_AUX) {
@@ -230,7 +244,11 @@ kb_err intake_body(struct intake *in, const char *body, size_t len, enum journal
     b->now_ms = kb_now_ms();
     b->rep = rep;
     buf_init(&b->sums, INTAKE_SUMMARY_BYTES);
+    if (in->opts.triage)
+        b->eval = triage_eval_acquire(in->opts.triage);
     kb_err e = batch_split(b, body, len, why);
+    if (b->eval)
+        triage_eval_release(in->opts.triage, b->eval);
     for (size_t i = 0; e == KB_OK && i < b->n; i++)
         if (b->entries[i].aux.n)
             b->entries[i].aux.p = b->sums.p + b->aux_off[i];

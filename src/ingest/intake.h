@@ -39,10 +39,15 @@ struct intake_report {
     struct intake_reject rejects[INTAKE_MAX_REJECTS_REPORTED];
 };
 
+struct triage;
+
 struct intake_opts {
     size_t max_event_bytes;     /* one event; 0 = 1 MiB */
     size_t max_events;          /* per payload; 0 = 100,000 */
     uint32_t max_json_depth;    /* 0 = 64 */
+    struct triage *triage;      /* rules and policies run here too (their
+                                   stateless part, ingest/triage.h); NULL:
+                                   summaries of plain alerts only */
 };
 
 struct intake;

@@ -127,8 +127,11 @@ static bool fold_summary(struct pipeline *p, const struct journal_entry *e, uint
     const struct format *f = format_by_id(s->format_id);
     if (!f)
         return false;
-    /* a rule or policy may change what the event means: full path */
-    if (p->o.triage && triage_applies(p->o.triage, f->name))
+    /* A rule or policy may change what the event means: the summary must
+     * say what they said, under the rules and policies in use. */
+    bool triaged = p->o.triage && triage_applies(p->o.triage, f->name);
+    bool v2 = s->version == ISSUE_SUMMARY_VERSION_TRIAGED;
+    if (triaged != v2 || (v2 && s->triage_gen != triage_generation(p->o.triage)))
         return false;
     for (size_t i = 0; i < s->n; i++)
         if (!issue_fold_can_repeat(p->folder, s->alerts[i].fp))
@@ -136,8 +139,10 @@ static bool fold_summary(struct pipeline *p, const struct journal_entry *e, uint
     for (size_t i = 0; i < s->n; i++) {
         const struct issue_summary_alert *a = &s->alerts[i];
         if (issue_fold_repeat(p->folder, a->fp, a->time_ms, a->severity, a->title, f->name,
-                              e->seq, e->recv_ms) != KB_OK)
+                              e->seq, e->recv_ms, a) != KB_OK)
             return false; /* cannot happen after can_repeat; be safe */
+        if (triaged)
+            triage_note_repeat(p->o.triage, e->seq, a->fp, a->time_ms, a->rules.p != NULL);
     }
     *alerts += s->n;
     p->batch_summarized++;

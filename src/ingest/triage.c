@@ -13,12 +13,17 @@
 #include "rules/rules_field.h"
 #include "rules/sigma.h"
 
+#include "issues/issue_summary.h"
+
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <yaml.h>
 
 /* One loaded generation of rules and policies; swapped whole on reload. */
@@ -35,8 +40,26 @@ struct triage_sets {
     size_t nquiet;
 };
 
+/* A private copy of the sets for one intake thread at a time (the Sigma
+ * and policy engines keep scratch in their sets). */
+struct triage_eval {
+    struct triage_sets *sets;    /* NULL until loaded */
+    uint64_t gen;                /* generation it was loaded for */
+    bool valid;                  /* loaded from the files of that generation */
+    bool busy;
+    const char **rule_identity[256]; /* borrowed from the triage */
+    struct policy_state st;      /* no state: tells when a policy wants it */
+    struct buf jrules, jpolicies, jlabels, jannot;
+};
+
 struct triage {
     struct triage_opts o;        /* strings owned */
+    /* Generation of the sets in use: 1 at load, +1 per reload that took.
+     * gen_sig is the files' signature it was loaded from. Written by the
+     * pipeline thread under pool_mu; intake threads read them there. */
+    uint64_t gen, gen_sig;
+    pthread_mutex_t pool_mu;
+    struct triage_eval pool[TRIAGE_EVALUATORS];
     struct triage_sets *sets;
     struct geoip *geo;           /* NULL without o.geoip_db */
     struct policy_memstate *mem; /* occurrences; survives reloads */
@@ -53,6 +76,9 @@ struct triage {
     _Atomic uint64_t n_rules, n_corr, n_policies, matches, corr_alerts, closes,
         closes_unknown, muted, reloads, reload_failures, countries;
 };
+
+static void eval_init(struct triage *t, struct triage_eval *ev);
+static void eval_release(struct triage_eval *ev);
 
 /* ---- files ------------------------------------------------------------- */
 
@@ -479,6 +505,16 @@ kb_err triage_new(const struct triage_opts *o, triage_error_fn on_error, void *c
     struct loader l = {on_error, ctx, 0};
     t->sets = sets_load(&t->o, &l);
     publish_counts(t);
+    pthread_mutex_init(&t->pool_mu, NULL);
+    /* Generations start somewhere new in each process, so a summary made by
+     * an earlier process (a journal tail replayed at start, perhaps under
+     * other rules) never passes for one of ours. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    t->gen = ((uint64_t)now.tv_sec << 32 ^ (uint64_t)now.tv_nsec << 8 ^ (uint64_t)getpid()) | 1;
+    t->gen_sig = t->sig;
+    for (size_t i = 0; i < TRIAGE_EVALUATORS; i++)
+        eval_init(t, &t->pool[i]);
     t->polled_ns = kb_mono_ns();
     if (nerrors)
         *nerrors = l.nerrors;
@@ -490,6 +526,9 @@ void triage_free(struct triage *t)
 {
     if (!t)
         return;
+    for (size_t i = 0; i < TRIAGE_EVALUATORS; i++)
+        eval_release(&t->pool[i]);
+    pthread_mutex_destroy(&t->pool_mu);
     sets_free(t->sets);
     geoip_close(t->geo);
     free((char *)t->o.geoip_db);
@@ -507,15 +546,19 @@ void triage_free(struct triage *t)
     free(t);
 }
 
-bool triage_applies(const struct triage *t, const char *source)
+static bool sets_apply(const struct triage_sets *s, const char *source)
 {
-    const struct triage_sets *s = t->sets;
     if (!s->rs && !s->ps)
         return false;
     if (s->all_sources)
         return true;
     const struct format *f = source ? format_by_name(source) : NULL;
     return !f || s->applies[f->id];
+}
+
+bool triage_applies(const struct triage *t, const char *source)
+{
+    return sets_apply(t->sets, source);
 }
 
 /* ---- evaluation -------------------------------------------------------- */
@@ -525,23 +568,74 @@ void triage_batch_begin(struct triage *t)
     t->fresh_from = t->seen_max + 1;
 }
 
+/* What a policy result says, as the JSON texts an issue records, written
+ * into the three buffers; *it points into them. */
+static void triage_texts(const struct policy_result *res, const char *rules_json,
+                         struct buf *jp, struct buf *jl, struct buf *ja, struct issue_triage *it)
+{
+    struct jw w;
+    buf_reset(jp);
+    jw_init(&w, jp);
+    jw_arr_begin(&w);
+    for (uint32_t i = 0; i < res->napplied; i++)
+        jw_str(&w, res->applied[i].id);
+    jw_arr_end(&w);
+    bool pol_ok = jw_finish(&w) == KB_OK;
+    buf_reset(jl);
+    jw_init(&w, jl);
+    jw_obj_begin(&w);
+    for (uint32_t i = 0; i < res->nlabels; i++)
+        jw_kv_str(&w, res->labels[i].key, res->labels[i].value);
+    jw_obj_end(&w);
+    bool lab_ok = jw_finish(&w) == KB_OK;
+    buf_reset(ja);
+    jw_init(&w, ja);
+    jw_arr_begin(&w);
+    for (uint32_t i = 0; i < res->nannotations; i++) {
+        jw_obj_begin(&w);
+        jw_kv_str(&w, "text", res->annotations[i].text);
+        if (res->annotations[i].link)
+            jw_kv_str(&w, "link", res->annotations[i].link);
+        jw_kv_str(&w, "policy", res->annotations[i].policy);
+        jw_obj_end(&w);
+    }
+    jw_arr_end(&w);
+    bool ann_ok = jw_finish(&w) == KB_OK;
+    *it = (struct issue_triage){
+        .rules = rules_json,
+        .policies = pol_ok && res->napplied ? jp->p : NULL,
+        .labels = lab_ok && res->nlabels ? jl->p : NULL,
+        .annotations = ann_ok && res->nannotations ? ja->p : NULL,
+        .mute_reason = res->muted ? (res->mute_reason ? res->mute_reason : "muted") : NULL,
+        .mute_until_ms = res->muted ? res->mute_until_ms : 0,
+    };
+}
+
+/* ["rule id"] into b; NULL when there is no rule (or no room). */
+static const char *rules_text(struct buf *b, const char *rule_id)
+{
+    buf_reset(b);
+    if (!rule_id)
+        return NULL;
+    struct jw w;
+    jw_init(&w, b);
+    jw_arr_begin(&w);
+    jw_str(&w, rule_id);
+    jw_arr_end(&w);
+    if (jw_finish(&w)) {
+        buf_reset(b);
+        return NULL;
+    }
+    return b->p;
+}
+
 /* One alert (plain or derived): policies, then fold or close. rule_id is
  * the rule that produced it (NULL for a plain alert). */
 static kb_err settle(struct triage *t, const struct alert *a, const char *rule_id,
                      const struct triage_sink *s, uint64_t *nalerts)
 {
     struct triage_sets *ts = t->sets;
-    struct jw w;
-    buf_reset(&t->jrules);
-    if (rule_id) {
-        jw_init(&w, &t->jrules);
-        jw_arr_begin(&w);
-        jw_str(&w, rule_id);
-        jw_arr_end(&w);
-        if (jw_finish(&w))
-            buf_reset(&t->jrules);
-    }
-    const char *rules_json = t->jrules.len ? t->jrules.p : NULL;
+    const char *rules_json = rules_text(&t->jrules, rule_id);
     if (nalerts)
         (*nalerts)++;
     if (!ts->ps || !triage_applies(t, a->source)) {
@@ -567,41 +661,8 @@ static kb_err settle(struct triage *t, const struct alert *a, const char *rule_i
             atomic_fetch_add(&t->closes, 1);
         return e;
     }
-    buf_reset(&t->jpolicies);
-    jw_init(&w, &t->jpolicies);
-    jw_arr_begin(&w);
-    for (uint32_t i = 0; i < res.napplied; i++)
-        jw_str(&w, res.applied[i].id);
-    jw_arr_end(&w);
-    bool pol_ok = jw_finish(&w) == KB_OK;
-    buf_reset(&t->jlabels);
-    jw_init(&w, &t->jlabels);
-    jw_obj_begin(&w);
-    for (uint32_t i = 0; i < res.nlabels; i++)
-        jw_kv_str(&w, res.labels[i].key, res.labels[i].value);
-    jw_obj_end(&w);
-    bool lab_ok = jw_finish(&w) == KB_OK;
-    buf_reset(&t->jannot);
-    jw_init(&w, &t->jannot);
-    jw_arr_begin(&w);
-    for (uint32_t i = 0; i < res.nannotations; i++) {
-        jw_obj_begin(&w);
-        jw_kv_str(&w, "text", res.annotations[i].text);
-        if (res.annotations[i].link)
-            jw_kv_str(&w, "link", res.annotations[i].link);
-        jw_kv_str(&w, "policy", res.annotations[i].policy);
-        jw_obj_end(&w);
-    }
-    jw_arr_end(&w);
-    bool ann_ok = jw_finish(&w) == KB_OK;
-    struct issue_triage it = {
-        .rules = rules_json,
-        .policies = pol_ok && res.napplied ? t->jpolicies.p : NULL,
-        .labels = lab_ok && res.nlabels ? t->jlabels.p : NULL,
-        .annotations = ann_ok && res.nannotations ? t->jannot.p : NULL,
-        .mute_reason = res.muted ? (res.mute_reason ? res.mute_reason : "muted") : NULL,
-        .mute_until_ms = res.muted ? res.mute_until_ms : 0,
-    };
+    struct issue_triage it;
+    triage_texts(&res, rules_json, &t->jpolicies, &t->jlabels, &t->jannot, &it);
     if (res.muted)
         atomic_fetch_add(&t->muted, 1);
     struct alert b = *a;
@@ -750,6 +811,203 @@ kb_err triage_alert(struct triage *t, const struct alert *a, const struct triage
     return settle(t, a, NULL, s, nalerts);
 }
 
+/* ---- intake: the stateless part ---------------------------------------- */
+
+static kb_err no_state(void *ctx, const uint8_t fp[16], int64_t since_ms, uint64_t *n)
+{
+    (void)ctx, (void)fp, (void)since_ms;
+    *n = 0; /* the result says state_used: the pipeline settles it */
+    return KB_OK;
+}
+
+static void eval_init(struct triage *t, struct triage_eval *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    memcpy(ev->rule_identity, t->rule_identity, sizeof ev->rule_identity);
+    ev->st = (struct policy_state){.occurrences = no_state};
+    buf_init(&ev->jrules, 16384);
+    buf_init(&ev->jpolicies, 16384);
+    buf_init(&ev->jlabels, 16384);
+    buf_init(&ev->jannot, 65536);
+}
+
+static void eval_release(struct triage_eval *ev)
+{
+    sets_free(ev->sets);
+    ev->sets = NULL;
+    buf_release(&ev->jrules);
+    buf_release(&ev->jpolicies);
+    buf_release(&ev->jlabels);
+    buf_release(&ev->jannot);
+}
+
+static void silent(void *ctx, const char *msg)
+{
+    (void)ctx, (void)msg; /* the pipeline's load reported the same errors */
+}
+
+struct triage_eval *triage_eval_acquire(struct triage *t)
+{
+    if (t->o.geoip_db) /* enrichment (its file reopens on reload): pipeline only */
+        return NULL;
+    pthread_mutex_lock(&t->pool_mu);
+    uint64_t gen = t->gen, want_sig = t->gen_sig;
+    struct triage_eval *ev = NULL, *stale = NULL;
+    for (size_t i = 0; i < TRIAGE_EVALUATORS && !ev; i++) {
+        struct triage_eval *c = &t->pool[i];
+        if (c->busy)
+            continue;
+        if (c->gen == gen)
+            ev = c;
+        else if (!stale)
+            stale = c;
+    }
+    if (!ev)
+        ev = stale;
+    if (ev)
+        ev->busy = true;
+    pthread_mutex_unlock(&t->pool_mu);
+    if (!ev)
+        return NULL; /* every copy is in use: the pipeline settles these */
+    if (ev->gen != gen) {
+        /* Load outside the lock. The copy is good only if the files did
+         * not change since the pipeline loaded this generation. */
+        sets_free(ev->sets);
+        uint64_t before = files_signature(&t->o);
+        struct loader l = {silent, NULL, 0};
+        ev->sets = sets_load(&t->o, &l);
+        ev->valid = before == want_sig && files_signature(&t->o) == want_sig;
+        ev->gen = gen;
+    }
+    if (!ev->valid) {
+        triage_eval_release(t, ev);
+        return NULL;
+    }
+    return ev;
+}
+
+void triage_eval_release(struct triage *t, struct triage_eval *ev)
+{
+    if (!ev)
+        return;
+    pthread_mutex_lock(&t->pool_mu);
+    ev->busy = false;
+    pthread_mutex_unlock(&t->pool_mu);
+}
+
+bool triage_eval_applies(const struct triage_eval *ev, const char *source)
+{
+    return sets_apply(ev->sets, source);
+}
+
+uint64_t triage_eval_generation(const struct triage_eval *ev)
+{
+    return ev->gen;
+}
+
+struct eval_ctx {
+    struct triage_eval *ev;
+    const struct alert *a;
+    struct buf *sums;
+    size_t start;
+    size_t nmatched;
+};
+
+/* settle() without state: appends the alert to the summary, or
+ * KB_EUNSUPPORTED when only the pipeline can settle it. */
+static kb_err eval_settle(struct eval_ctx *c, const struct alert *a, const char *rule_id)
+{
+    struct triage_eval *ev = c->ev;
+    const char *rules_json = rules_text(&ev->jrules, rule_id);
+    if (rule_id && !rules_json)
+        return KB_EUNSUPPORTED;
+    if (!ev->sets->ps || !sets_apply(ev->sets, a->source)) {
+        uint8_t fp[16];
+        issue_identity(a, fp, NULL);
+        struct issue_triage it = {.rules = rules_json};
+        return issue_summary_add_triaged(c->sums, c->start, fp, a->time_ms, a->severity,
+                                         a->title, rule_id ? &it : NULL);
+    }
+    struct policy_result res;
+    kb_err e = policy_eval(ev->sets->ps, a, &ev->st, kb_now_ms(), &res);
+    if (e)
+        return e;
+    /* occurrence counts, closes (in the store, in event order) and mutes
+     * (counted there) are the pipeline's */
+    if (res.state_used || res.state_error || res.close || res.muted)
+        return KB_EUNSUPPORTED;
+    struct issue_triage it;
+    triage_texts(&res, rules_json, &ev->jpolicies, &ev->jlabels, &ev->jannot, &it);
+    return issue_summary_add_triaged(c->sums, c->start, res.fp, a->time_ms, res.severity,
+                                     a->title, &it);
+}
+
+static kb_err eval_rule(void *ctx, const struct sigma_rule *r, const struct sigma_event *sev)
+{
+    (void)sev;
+    struct eval_ctx *c = ctx;
+    struct triage_sets *ts = c->ev->sets;
+    /* a rule that feeds a correlation needs the ordered engine */
+    if (ts->corr && corr_engine_wants(ts->corr, sigma_rule_name(r), sigma_rule_id(r)))
+        return KB_EUNSUPPORTED;
+    const char *rid = sigma_rule_id(r);
+    if (!rid)
+        rid = sigma_rule_name(r);
+    if (!rid)
+        rid = sigma_rule_title(r) ? sigma_rule_title(r) : "?";
+    struct alert d = *c->a;
+    const struct format *f = format_by_name(c->a->source);
+    d.kind = kb_str_c(rid);
+    d.title = kb_str_c(sigma_rule_title(r));
+    d.severity = sigma_rule_severity(r);
+    if (f)
+        d.identity = c->ev->rule_identity[f->id];
+    if (d.nfields >= ALERT_MAX_FIELDS)
+        d.nfields = ALERT_MAX_FIELDS - 1;
+    alert_add_field(&d, "rule.id", kb_str_c(rid));
+    c->nmatched++;
+    return eval_settle(c, &d, rid);
+}
+
+kb_err triage_eval_alert(struct triage_eval *ev, const struct alert *a, struct buf *sums,
+                         size_t start)
+{
+    struct triage_sets *ts = ev->sets;
+    struct eval_ctx c = {.ev = ev, .a = a, .sums = sums, .start = start};
+    if (ts->rs && sets_apply(ts, a->source)) {
+        if (!a->json || !a->raw.p)
+            return KB_EUNSUPPORTED; /* text events: the pipeline makes their view */
+        const char *base = a->raw.p - a->json->src_off;
+        struct sigma_event sev = {a->json, base, a->json->src_off + a->raw.n};
+        kb_err e = sigma_match_all(ts->rs, a->source, &sev, eval_rule, &c);
+        if (e)
+            return e;
+        if (c.nmatched)
+            return KB_OK;
+    }
+    return eval_settle(&c, a, NULL);
+}
+
+uint64_t triage_generation(struct triage *t)
+{
+    pthread_mutex_lock(&t->pool_mu);
+    uint64_t g = t->gen;
+    pthread_mutex_unlock(&t->pool_mu);
+    return g;
+}
+
+void triage_note_repeat(struct triage *t, uint64_t seq, const uint8_t fp[16], int64_t time_ms,
+                        bool rule)
+{
+    t->replaying = seq < t->fresh_from;
+    if (seq > t->seen_max)
+        t->seen_max = seq;
+    if (rule)
+        atomic_fetch_add(&t->matches, 1);
+    if (t->sets->ps)
+        st_record(t, fp, time_ms ? time_ms : kb_now_ms());
+}
+
 /* ---- reload ------------------------------------------------------------ */
 
 void triage_request_reload(struct triage *t)
@@ -786,6 +1044,10 @@ kb_err triage_reload(struct triage *t, size_t *nerrors)
     }
     sets_free(t->sets);
     t->sets = s;
+    pthread_mutex_lock(&t->pool_mu);
+    t->gen++; /* intake summaries of older generations take the full path */
+    t->gen_sig = sig;
+    pthread_mutex_unlock(&t->pool_mu);
     publish_counts(t);
     atomic_fetch_add(&t->reloads, 1);
     log_info("rules and policies reloaded", "rules=%zu correlations=%zu policies=%zu",

@@ -94,6 +94,47 @@ void triage_batch_begin(struct triage *t);
 kb_err triage_alert(struct triage *t, const struct alert *a, const struct triage_sink *s,
                     uint64_t *nalerts);
 
+/* ---- intake: the stateless part, on intake's threads ----
+ *
+ * Sigma detection and the policies that need no occurrence state run where
+ * the event is already parsed (intake, on as many threads as take events),
+ * and what they decide travels in the journal beside the event as a
+ * version 2 summary (issues/issue_summary.h). The pipeline then folds a
+ * repeat from it without parsing the event again, and still does, in
+ * journal order, everything that needs order: occurrence counts
+ * (first_only, escalate), closes, mutes, correlation, GeoIP enrichment.
+ * An alert that needs any of those gives the event no summary.
+ *
+ * Each evaluator is a private copy of the rules and policies (the engines
+ * keep scratch in their sets), loaded on first use in a generation from the
+ * same files; a copy whose files changed since the pipeline loaded them is
+ * not used. There are TRIAGE_EVALUATORS of them; a thread that finds none
+ * free writes plain summaries (the pipeline settles those events). */
+#define TRIAGE_EVALUATORS 4
+struct triage_eval;
+/* An evaluator for the calling thread until triage_eval_release, or NULL:
+ * none free, GeoIP configured, or the files changed since the load. */
+struct triage_eval *triage_eval_acquire(struct triage *t);
+void triage_eval_release(struct triage *t, struct triage_eval *ev);
+/* triage_applies for the evaluator's sets. */
+bool triage_eval_applies(const struct triage_eval *ev, const char *source);
+uint64_t triage_eval_generation(const struct triage_eval *ev);
+/* Settles one normalized alert without state and appends the alert(s) it
+ * becomes to the version 2 summary at start (issue_summary_begin_triaged
+ * with triage_eval_generation). KB_EUNSUPPORTED when only the pipeline can
+ * settle it: the caller then drops the event's summary. */
+kb_err triage_eval_alert(struct triage_eval *ev, const struct alert *a, struct buf *sums,
+                         size_t start);
+
+/* In the pipeline: the generation in use (summaries of another generation
+ * take the full path). */
+uint64_t triage_generation(struct triage *t);
+/* In the pipeline, for an alert folded from a version 2 summary: what
+ * triage_alert would have noted (the occurrence in the policies' state,
+ * a rule match when rule is true). */
+void triage_note_repeat(struct triage *t, uint64_t seq, const uint8_t fp[16], int64_t time_ms,
+                        bool rule);
+
 /* Asks for a reload at the next triage_maybe_reload (any thread). */
 void triage_request_reload(struct triage *t);
 /* Between batches, in the pipeline thread: reloads when asked or when the

@@ -1,5 +1,6 @@
 /* issue.c — identity hashing, batch folding, lifecycle transitions. */
 #include "issues/issue.h"
+#include "issues/issue_summary.h"
 
 #include "store/db.h"
 
@@ -301,9 +302,22 @@ bool issue_fold_can_repeat(const struct issue_folder *f, const uint8_t fp[16])
     return fold_find(f, fp) != NULL || set_has(&f->known, fp);
 }
 
+/* *dst becomes a copy of v (NULL when v is absent), unless it already
+ * holds those bytes: repeats mostly carry the same triage texts. */
+static void keep_text(struct issue_folder *f, char **dst, struct kb_str v, size_t max)
+{
+    if (!v.p) {
+        *dst = NULL;
+        return;
+    }
+    if (*dst && strlen(*dst) == v.n && memcmp(*dst, v.p, v.n) == 0)
+        return;
+    *dst = fold_dup(f, v, max);
+}
+
 kb_err issue_fold_repeat(struct issue_folder *f, const uint8_t fp[16], int64_t time_ms,
                          int severity, struct kb_str title, const char *source, uint64_t seq,
-                         int64_t received_ms)
+                         int64_t received_ms, const struct issue_summary_alert *triage)
 {
     struct fold_entry *e = fold_find(f, fp);
     int64_t t = time_ms ? time_ms : received_ms;
@@ -336,6 +350,17 @@ kb_err issue_fold_repeat(struct issue_folder *f, const uint8_t fp[16], int64_t t
     e->last_seq = seq;
     e->last_received = received_ms;
     e->severity = severity;
+    if (triage && triage->has_triage) {
+        if (!e->has_triage) /* the stored texts are not in the entry: replace all */
+            e->t_rules = e->t_policies = e->t_labels = e->t_annotations = NULL;
+        e->has_triage = true;
+        keep_text(f, &e->t_rules, triage->rules, 16384);
+        keep_text(f, &e->t_policies, triage->policies, 16384);
+        keep_text(f, &e->t_labels, triage->labels, 16384);
+        keep_text(f, &e->t_annotations, triage->annotations, 65536);
+        e->t_mute_reason = NULL; /* a muted alert never takes this path */
+        e->t_mute_until = 0;
+    }
     return KB_OK;
 }
 

@@ -108,9 +108,12 @@ void issue_fold_committed(struct issue_folder *f);
 bool issue_fold_can_repeat(const struct issue_folder *f, const uint8_t fp[16]);
 /* Folds one occurrence described by a summary (fingerprint, time, severity,
  * title). KB_ENOTFOUND when issue_fold_can_repeat() is false: the caller
- * normalizes the event and uses issue_fold_add(). */
+ * normalizes the event and uses issue_fold_add(). triage (may be NULL) is
+ * the summary's alert: with has_triage its texts replace the issue's
+ * triage, as issue_fold_add_fp's t does. */
+struct issue_summary_alert;
 kb_err issue_fold_repeat(struct issue_folder *f, const uint8_t fp[16], int64_t time_ms,
                          int severity, struct kb_str title, const char *source, uint64_t seq,
-                         int64_t received_ms);
+                         int64_t received_ms, const struct issue_summary_alert *triage);
 
 #endif

@@ -61,16 +61,25 @@ static void env_dirs(struct env *e)
     mkdir(e->pol, 0700);
 }
 
-static void env_start(struct env *e, bool stock)
+/* intake_triage: rules and policies also run at intake (as in koban serve
+ * and koban ingest), so repeats fold from the intake's summaries; false:
+ * every event takes the pipeline's full path. */
+static void env_start_with(struct env *e, bool stock, bool intake_triage)
 {
     struct kb_why why = {{0}};
     struct triage_opts to = {.rules_dir = e->rules, .stock_policies = stock,
                              .policies_dir = e->pol, .no_watch = true};
     T_EQ_INT(triage_new(&to, NULL, NULL, &e->load_errors, &e->t, &why), KB_OK);
     T_EQ_INT(journal_open(e->jdir, NULL, &e->j, &why), KB_OK);
-    T_EQ_INT(intake_new(e->j, NULL, &e->in), KB_OK);
+    struct intake_opts io = {.triage = intake_triage ? e->t : NULL};
+    T_EQ_INT(intake_new(e->j, &io, &e->in), KB_OK);
     struct pipeline_opts po = {.triage = e->t};
     T_EQ_INT(pipeline_new(e->j, e->db, &po, &e->p, &why), KB_OK);
+}
+
+static void env_start(struct env *e, bool stock)
+{
+    env_start_with(e, stock, true);
 }
 
 static void env_stop(struct env *e)
@@ -440,6 +449,109 @@ static void test_mute_and_labels(void)
     env_stop(&e);
 }
 
+static kb_err dump_issue(void *ctx, const struct db_issue *r)
+{
+#define S(x) ((x) ? (x) : "-")
+    buf_printf(ctx, "%s|%s|%s|%s|%s|%d|%d|%lld|%lld|%lld|%llu|%llu|%s|%s|%s|%s|%s\n",
+               r->identity, r->source, S(r->kind), S(r->title), S(r->resource), r->severity,
+               r->state, (long long)r->count, (long long)r->first_seen,
+               (long long)r->last_seen, (unsigned long long)r->first_seq,
+               (unsigned long long)r->last_seq, S(r->rules), S(r->policies), S(r->labels),
+               S(r->annotations), S(r->mute_reason));
+#undef S
+    return KB_OK;
+}
+
+static void dump(struct env *e, struct buf *out)
+{
+    struct db *db;
+    struct kb_why why = {{0}};
+    T_EQ_INT(db_open(e->db, DB_CLIENT, 0, &db, &why), KB_OK);
+    struct db_issue_filter f = {.state = -1};
+    T_EQ_INT(db_issue_list(db, &f, dump_issue, out), KB_OK);
+    db_close(db);
+}
+
+#define CT_SG(id, name)                                                                     \
+    "{\"eventVersion\":\"1.08\",\"eventSource\":\"ec2.amazonaws.com\",\"eventName\":\"" name \
+    "\",\"eventTime\":\"2026-11-20T10:00:0" id "Z\",\"awsRegion\":\"us-east-1\","            \
+    "\"eventID\":\"s" id "\",\"recipientAccountId\":\"123456789012\","                        \
+    "\"requestParameters\":{\"groupId\":\"sg-0123\"},\"userIdentity\":{\"type\":\"IAMUser\"," \
+    "\"arn\":\"arn:aws:iam::123456789012:user/carol\"}}\n"
+#define CT_RO(id)                                                                           \
+    "{\"eventVersion\":\"1.08\",\"eventSource\":\"ec2.amazonaws.com\",\"eventName\":"          \
+    "\"DescribeInstances\",\"readOnly\":true,\"eventTime\":\"2026-11-20T10:00:0" id "Z\","    \
+    "\"eventID\":\"r" id "\",\"recipientAccountId\":\"123456789012\",\"userIdentity\":"       \
+    "{\"type\":\"IAMUser\",\"arn\":\"arn:aws:iam::123456789012:user/dave\"}}\n"
+#define CT_LOGIN(id)                                                                        \
+    "{\"eventVersion\":\"1.08\",\"eventSource\":\"signin.amazonaws.com\",\"eventName\":"      \
+    "\"ConsoleLogin\",\"eventTime\":\"2026-11-20T10:00:0" id "Z\",\"sourceIPAddress\":"       \
+    "\"198.51.100.7\",\"eventID\":\"l" id "\",\"recipientAccountId\":\"123456789012\","       \
+    "\"responseElements\":{\"ConsoleLogin\":\"Failure\"},\"userIdentity\":{\"type\":"        \
+    "\"IAMUser\",\"arn\":\"arn:aws:iam::123456789012:user/erin\"}}\n"
+
+/* Rules and policies at intake (the summaries' short path) leave the same
+ * issues as the pipeline's full path, triage columns included: a rule
+ * match, a policy with labels and annotations, a read-only call lowered by
+ * a stock policy, an escalation that needs occurrence counts and a close
+ * (both settled by the pipeline), each repeated across payloads. */
+static void test_intake_triage_same_as_full_path(void)
+{
+    struct env a, b;
+    const char *pol = "id: label-deletes\nsource: cloudtrail\n"
+                      "detection:\n  sel:\n    kind: 'iam.amazonaws.com:DeleteUser'\n"
+                      "  condition: sel\nseverity: medium\nlabels: {team: iam}\n"
+                      "annotations:\n  - {text: Who deleted it?, link: 'https://wiki.example/x'}\n"
+                      "---\nid: note-e7\nsource: cloudtrail\n"
+                      "detection:\n  sel:\n    raw.eventID: e7\n  condition: sel\n"
+                      "annotations:\n  - {text: the seventh}\n";
+    env_dirs(&a);
+    env_dirs(&b);
+    write_file(a.rules, "create.yml", RULE_CREATE);
+    write_file(b.rules, "create.yml", RULE_CREATE);
+    write_file(a.pol, "50-local.yml", pol);
+    write_file(b.pol, "50-local.yml", pol);
+    env_start_with(&a, true, true);
+    env_start_with(&b, true, false);
+    T_EQ_INT(a.load_errors, 0);
+    const char *p1 = CT("1", "CreateUser", "alice") CT("2", "DeleteUser", "bob")
+        CT_RO("3") CT_LOGIN("4") CT_SG("5", "AuthorizeSecurityGroupIngress");
+    const char *p2 = CT("6", "CreateUser", "alice") CT("7", "DeleteUser", "bob") CT_RO("8")
+        CT_LOGIN("9") CT_SG("9", "DeleteSecurityGroup") CT("9", "ListUsers", "frank");
+    /* the newest occurrence's triage is what an issue shows: end on p2 */
+    const char *bodies[] = {p1, p2, p1, p2, p1, p1, p2};
+    for (size_t i = 0; i < KB_ARRAY_LEN(bodies); i++) {
+        post_s(&a, bodies[i]);
+        post_s(&b, bodies[i]);
+    }
+    struct pipeline_stats sa, sb;
+    pipeline_get_stats(a.p, &sa);
+    pipeline_get_stats(b.p, &sb);
+    T_CHECKF(sa.summarized >= 10, "summarized %llu", (unsigned long long)sa.summarized);
+    T_EQ_INT(sb.summarized, 0);
+    T_EQ_INT(sa.alerts, sb.alerts);
+    struct triage_stats ta, tb;
+    triage_get_stats(a.t, &ta);
+    triage_get_stats(b.t, &tb);
+    T_EQ_INT(ta.rule_matches, tb.rule_matches);
+    T_EQ_INT(ta.closes, tb.closes);
+    T_CHECK(ta.rule_matches >= 4);
+    struct buf xa = BUF_INIT(1 << 20), xb = BUF_INIT(1 << 20);
+    dump(&a, &xa);
+    dump(&b, &xb);
+    T_CHECK(xa.len > 0);
+    T_CHECKF(xa.len == xb.len && memcmp(xa.p, xb.p, xa.len) == 0,
+             "intake triage:\n%s\npipeline only:\n%s", xa.p, xb.p);
+    T_CHECKF(strstr(xa.p, "{\"team\":\"iam\"}") && strstr(xa.p, "cloudtrail-read-only") &&
+                 strstr(xa.p, "the seventh") &&
+                 strstr(xa.p, "[\"0e3b5c8a-1111-4222-8333-944445555666\"]"),
+             "%s", xa.p);
+    buf_release(&xa);
+    buf_release(&xb);
+    env_stop(&a);
+    env_stop(&b);
+}
+
 static void count_error(void *ctx, const char *msg)
 {
     (*(int *)ctx)++;
@@ -540,6 +652,7 @@ int main(void)
     T_RUN(test_mute_and_labels);
     T_RUN(test_reload);
     T_RUN(test_restart_replays_nothing);
+    T_RUN(test_intake_triage_same_as_full_path);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
     if (system(cmd) != 0)
