@@ -129,8 +129,63 @@ static kb_err yaml_json(struct tctx *c, const yaml_node_t *n, unsigned depth, st
 
 /* ---- one test ---- */
 
-static const char *const test_keys[] = {"name", "event", "raw", "source", "match", "severity",
-                                        NULL};
+static const char *const test_keys[] = {"name",     "event",         "raw",      "source",
+                                        "match",    "severity",      "rule_severity",
+                                        "policies", NULL};
+
+/* severity: or rule_severity: — a level, only with match: true. */
+static kb_err parse_level(struct tctx *c, const yaml_node_t *n, const char *key, const char *what,
+                          bool match, int *out)
+{
+    const char *s = rules_yaml_cstr(n);
+    if (!s || kb_severity_parse(s, out) != KB_OK)
+        return terr(c, n, key, "%s: '%.40s' is not a level (informational, low, medium, high, "
+                    "critical)", what, s ? s : "?");
+    if (!match)
+        return terr(c, n, key, "%s: only with match: true", what);
+    return KB_OK;
+}
+
+static void free_ids(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* policies: a list of distinct policy ids (possibly empty). */
+static kb_err parse_policies(struct tctx *c, const yaml_node_t *n, const char *key, bool match,
+                             struct rule_test *out)
+{
+    if (!match)
+        return terr(c, n, key, "policies: only with match: true");
+    if (n->type != YAML_SEQUENCE_NODE)
+        return terr(c, n, key, "policies: expected a list of policy ids ([] for none)");
+    size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (cnt > RULE_TESTS_MAX_POLICIES)
+        return terr(c, n, key, "policies: more than %d ids", RULE_TESTS_MAX_POLICIES);
+    char **v = cnt ? kb_calloc(cnt, sizeof *v) : NULL;
+    for (size_t i = 0; i < cnt; i++) {
+        const yaml_node_t *it = yaml_document_get_node(c->doc, n->data.sequence.items.start[i]);
+        const char *s = rules_yaml_cstr(it);
+        kb_err e = KB_OK;
+        if (!s || !*s || strlen(s) > POLICY_MAX_ID)
+            e = terr(c, it ? it : n, key, "policies[%zu]: expected a policy id (at most %d "
+                     "bytes)", i, POLICY_MAX_ID);
+        for (size_t j = 0; !e && j < i; j++)
+            if (strcmp(v[j], s) == 0)
+                e = terr(c, it, key, "policies: '%.60s' listed twice", s);
+        if (e) {
+            free_ids(v, i);
+            return e;
+        }
+        v[i] = kb_strdup(s);
+    }
+    out->want_policies = v;
+    out->nwant_policies = cnt;
+    out->check_policies = true;
+    return KB_OK;
+}
 
 static kb_err parse_test(struct tctx *c, yaml_node_t *n, size_t idx, unsigned rule_line,
                          struct rule_test *out)
@@ -147,7 +202,7 @@ static kb_err parse_test(struct tctx *c, yaml_node_t *n, size_t idx, unsigned ru
             known = known || strcmp(ks, *w) == 0;
         if (!known)
             return terr(c, k, key, "unknown key '%.60s' (name, event, raw, source, match, "
-                        "severity)", ks ? ks : "?");
+                        "severity, rule_severity, policies)", ks ? ks : "?");
     }
     yaml_node_t *name = rules_yaml_get(c->doc, n, "name");
     yaml_node_t *ev = rules_yaml_get(c->doc, n, "event");
@@ -155,8 +210,10 @@ static kb_err parse_test(struct tctx *c, yaml_node_t *n, size_t idx, unsigned ru
     yaml_node_t *src = rules_yaml_get(c->doc, n, "source");
     yaml_node_t *match = rules_yaml_get(c->doc, n, "match");
     yaml_node_t *sev = rules_yaml_get(c->doc, n, "severity");
+    yaml_node_t *rsev = rules_yaml_get(c->doc, n, "rule_severity");
+    yaml_node_t *pols = rules_yaml_get(c->doc, n, "policies");
     *out = (struct rule_test){.line = rules_yaml_line(n), .rule_line = rule_line,
-                              .index = idx, .want_severity = -1};
+                              .index = idx, .want_severity = -1, .want_rule_severity = -1};
     if (name && !rules_yaml_text(name).p)
         return terr(c, name, key, "name: expected a string");
     bool b = false;
@@ -164,14 +221,10 @@ static kb_err parse_test(struct tctx *c, yaml_node_t *n, size_t idx, unsigned ru
         return terr(c, match ? match : n, key, "match: %s", match ? "expected true or false"
                                                                  : "missing (true or false)");
     out->want_match = b;
-    if (sev) {
-        const char *s = rules_yaml_cstr(sev);
-        if (!s || kb_severity_parse(s, &out->want_severity) != KB_OK)
-            return terr(c, sev, key, "severity: '%.40s' is not a level (informational, low, "
-                        "medium, high, critical)", s ? s : "?");
-        if (!b)
-            return terr(c, sev, key, "severity: only with match: true");
-    }
+    if (sev && parse_level(c, sev, key, "severity", b, &out->want_severity))
+        return KB_EINVAL;
+    if (rsev && parse_level(c, rsev, key, "rule_severity", b, &out->want_rule_severity))
+        return KB_EINVAL;
     if (!ev == !raw)
         return terr(c, n, key, "exactly one of event (a JSON object) and raw (a log line)");
     struct buf text = BUF_INIT(RULE_TESTS_MAX_EVENT);
@@ -212,6 +265,8 @@ static kb_err parse_test(struct tctx *c, yaml_node_t *n, size_t idx, unsigned ru
             buf_append(&text, s.p, s.n);
         arena_release(&a);
     }
+    if (!e && pols)
+        e = parse_policies(c, pols, key, b, out); /* last: nothing to undo after it */
     if (!e && name)
         out->name = kb_strndup(rules_yaml_text(name).p, rules_yaml_text(name).n);
     if (e) {
@@ -329,6 +384,7 @@ void rule_tests_release(struct rule_tests *t)
         free(t->v[i].name);
         free(t->v[i].event);
         free(t->v[i].source);
+        free_ids(t->v[i].want_policies, t->v[i].nwant_policies);
     }
     for (size_t i = 0; i < t->nfiles; i++)
         free(t->files[i]);

@@ -2,6 +2,7 @@
 lint / explain / match, and match against the reference results of
 ../shared/data/expected."""
 import glob
+import json
 import os
 import re
 import shutil
@@ -51,6 +52,10 @@ def test_help():
     eq(rc, 2, "unknown source")
     check("unknown source" in err, err)
     eq(koban("test")[0], 2, "test without a path")
+    rc, out, _ = koban("help", "test")
+    eq(rc, 0)
+    for word in ("--no-stock-policies", "--policies DIR", "rule_severity", "FINAL severity"):
+        check(word in out, f"help test mentions {word}")
 
 
 def test_examples_pass():
@@ -89,7 +94,183 @@ def test_failing_test_prints_the_diff():
               out)
         check('yes  errorCode|exists: found "AccessDenied"; wanted true' in out, out)
         check("condition: selection and not failed -> no match" in out, out)
-        check("expected severity critical; the rule gives high" in out, out)
+        check("  severity: want critical, got high (rule level high; no policy changed it)"
+              in out, out)
+        check("  alert (cloudtrail): rule level high\n" in out, out)
+
+
+# A GuardDuty rule at level medium. The stock policies give a sample
+# finding severity none (guardduty-sample-findings, after the severity
+# bands); a real finding of severity 5.0 stays medium.
+GD_RULE = """title: Credentials used from outside AWS
+id: gd-exfil-1
+logsource: {product: aws, service: guardduty}
+detection:
+    sel:
+        type|startswith: 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration'
+    condition: sel
+level: medium
+tests:
+"""
+GD_SAMPLE = {"schemaVersion": "2.0", "accountId": "123456789012", "region": "eu-west-1",
+             "id": "f-sample", "severity": 5,
+             "type": "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
+             "title": "[SAMPLE] Credentials used from outside AWS",
+             "service": {"serviceName": "guardduty", "additionalInfo": {"sample": True}}}
+GD_REAL = dict(GD_SAMPLE, id="f-real", title="Credentials used from outside AWS",
+               service={"serviceName": "guardduty"})
+
+
+def gd_test(name, event, **keys):
+    """One entry of tests: (the event as JSON text, keys written as YAML)."""
+    lines = [f"    - name: {name}", f"      event: '{json.dumps(event)}'", "      match: true"]
+    lines += [f"      {k}: {v}" for k, v in keys.items()]
+    return "\n".join(lines) + "\n"
+
+
+def test_final_severity_stock_policies():
+    with TempDir() as d:
+        p = d.write("gd.yml", GD_RULE +
+                    gd_test("sample is none", GD_SAMPLE, severity="none", rule_severity="medium",
+                            policies="[guardduty-sample-findings, guardduty-severity-bands]") +
+                    gd_test("real stays medium", GD_REAL, severity="medium",
+                            policies="[guardduty-severity-bands]") +
+                    gd_test("rule level only", GD_SAMPLE, rule_severity="medium"))
+        rc, out, err = koban("test", "-v", p)
+        eq(rc, 0, out + err)
+        eq(counts(out), (3, 0))
+
+        # the old meaning (the rule's level) is now rule_severity: severity
+        # is what the team sees, and the failure names the policy
+        w = d.write("wrong.yml", GD_RULE +
+                    gd_test("sample is medium?", GD_SAMPLE, severity="medium") +
+                    gd_test("wrong set", GD_SAMPLE, policies="[guardduty-severity-bands, nosuch]") +
+                    gd_test("wrong level", GD_SAMPLE, rule_severity="high"))
+        rc, out, err = koban("test", w)
+        eq(rc, 1, out + err)
+        eq(counts(out), (0, 3))
+        check(f"FAIL {w}:10: test \"sample is medium?\" of rule \"Credentials used from outside "
+              "AWS\" (gd-exfil-1)" in out, out)
+        check("  severity: want medium, got none (rule level medium; policies: "
+              "guardduty-sample-findings)\n" in out, out)
+        check("  alert (guardduty): rule level medium -> guardduty-severity-bands: medium -> "
+              "guardduty-sample-findings: none\n" in out, out)
+        check("  policies: want [guardduty-severity-bands, nosuch], got "
+              "[guardduty-severity-bands, guardduty-sample-findings]\n" in out, out)
+        check("  (no policy 'nosuch' is loaded)" in out, out)
+        check("  rule_severity: want high, got medium (level: medium)\n" in out, out)
+
+        # without the stock policies the sample finding keeps the rule's level
+        rc, out, err = koban("test", "--no-stock-policies", p)
+        eq(rc, 1, out + err)
+        eq(counts(out), (1, 2))
+        check("  severity: want none, got medium (rule level medium; no policies loaded)"
+              in out, out)
+        s = d.write("nostock.yml", GD_RULE + gd_test("medium", GD_SAMPLE, severity="medium",
+                                                     policies="[]"))
+        eq(koban("test", "--no-stock-policies", s)[0], 0)
+        rc, out, _ = koban("test", s)
+        eq(rc, 1, out)
+
+        # an event the source's normalizer refuses cannot have a severity
+        n = d.write("notgd.yml", GD_RULE + gd_test("no severity", {
+            "type": GD_SAMPLE["type"], "id": "x"}, severity="medium"))
+        rc, out, _ = koban("test", n)
+        eq(rc, 1, out)
+        check("  severity: cannot be computed: koban's guardduty normalizer refuses the event: "
+              in out, out)
+
+
+def test_final_severity_is_the_pipelines():
+    """koban test's final severity and policies are those koban ingest gives."""
+    with TempDir() as d:
+        os.mkdir(os.path.join(d.path, "rules"))
+        d.write("rules/gd.yml", GD_RULE + gd_test("s", GD_SAMPLE, severity="none"))
+        ev = d.write("ev.json", json.dumps(GD_SAMPLE))
+        rc, out, err = koban("test", os.path.join(d.path, "rules"))
+        eq(rc, 0, out + err)
+        data = os.path.join(d.path, "data")
+        rc, out, err = koban("ingest", "--quiet", "--data-dir", data, "--rules",
+                             os.path.join(d.path, "rules"), ev)
+        eq(rc, 0, out + err)
+        rc, out, err = koban("issues", "list", "--state", "all", "--json", "--data-dir", data)
+        eq(rc, 0, err)
+        issues = [json.loads(l) for l in out.splitlines() if l.strip()]
+        eq(len(issues), 1, out)
+        eq(issues[0]["kind"], "gd-exfil-1")
+        eq(issues[0]["severity"], "none")
+        eq(sorted(issues[0]["policies"]), ["guardduty-sample-findings", "guardduty-severity-bands"])
+
+
+def test_user_policies_dir():
+    with TempDir() as d:
+        os.mkdir(os.path.join(d.path, "pol"))
+        os.mkdir(os.path.join(d.path, "pol2"))
+        d.write("pol/50-exfil.yml",
+                "id: exfil-raise\n"
+                "title: exfiltration matters more here\n"
+                "source: guardduty\n"
+                "detection:\n"
+                "  sel:\n"
+                "    rule.id: gd-exfil-1\n"
+                "  condition: sel\n"
+                "severity: {raise: 1}\n")
+        d.write("pol2/60-label.yml", "id: team-label\nlabels: {team: cloud}\n")
+        p = d.write("gd.yml", GD_RULE +
+                    gd_test("raised", GD_REAL, severity="high", rule_severity="medium",
+                            policies="[guardduty-severity-bands, exfil-raise]"))
+        rc, out, err = koban("test", "--policies", os.path.join(d.path, "pol"), p)
+        eq(rc, 0, out + err)
+        eq(counts(out), (1, 0))
+        # without the folder the raise is missing, and the failure says so
+        rc, out, _ = koban("test", p)
+        eq(rc, 1, out)
+        check("  severity: want high, got medium (rule level medium; no policy changed it)"
+              in out, out)
+        # repeatable: a second folder adds its policies after the first's
+        rc, out, _ = koban("test", "--policies", os.path.join(d.path, "pol"),
+                           "--policies", os.path.join(d.path, "pol2"), p)
+        eq(rc, 1, out)
+        check("got [guardduty-severity-bands, exfil-raise, team-label]" in out, out)
+        # only user policies
+        q = d.write("only.yml", GD_RULE + gd_test("only", GD_SAMPLE, severity="high",
+                                                  policies="[exfil-raise]"))
+        rc, out, err = koban("test", "--no-stock-policies", "--policies",
+                             os.path.join(d.path, "pol"), q)
+        eq(rc, 0, out + err)
+
+
+def test_broken_policy_file_exit_2():
+    with TempDir() as d:
+        os.mkdir(os.path.join(d.path, "pol"))
+        bad = d.write("pol/10-broken.yml",
+                      "id: fine\nsource: scc\nseverity: low\n"
+                      "---\n"
+                      "id: broken\n"
+                      "source: guardduty\n"
+                      "severity: urgent\n")
+        p = d.write("gd.yml", GD_RULE + gd_test("s", GD_SAMPLE, severity="none"))
+        rc, out, err = koban("test", "--policies", os.path.join(d.path, "pol"), p)
+        eq(rc, 2, out + err)
+        check(f"koban test: error: {bad}:7: policy 'broken': severity: expected a severity"
+              in err, err)
+        check("1 load error (see above)" in out, out)
+        eq(counts(out), (1, 0))  # the tests still run
+        # a YAML syntax error and a missing folder are errors too
+        d.write("pol/20-syntax.yml", "id: x\nseverity: [low\n")
+        missing = os.path.join(d.path, "missing")
+        rc, out, err = koban("test", "--policies", os.path.join(d.path, "pol"),
+                             "--policies", missing, p)
+        eq(rc, 2, out + err)
+        check(re.search(re.escape(os.path.join(d.path, "pol", "20-syntax.yml")) + r":\d+: YAML",
+                        err), err)
+        check(f"koban test: error: {missing}: No such file or directory" in err, err)
+        check("3 load errors (see above)" in out, out)
+        # a bad value in a test is a load error with FILE:LINE as well
+        b = d.write("badtest.yml", GD_RULE + gd_test("s", GD_SAMPLE, policies="guardduty"))
+        rc, _, err = koban("test", b)
+        eq(rc, 2, err)
+        check(f"{b}:13: tests[0]: policies: expected a list of policy ids" in err, err)
 
 
 def test_load_errors_exit_2():
@@ -270,7 +451,8 @@ def test_lint_sigma_corpus():
 if __name__ == "__main__":
     r = Results()
     for t in (test_help, test_examples_pass, test_failing_test_prints_the_diff,
-              test_load_errors_exit_2, test_lint_names_file_and_line, test_explain,
+              test_final_severity_stock_policies, test_final_severity_is_the_pipelines,
+              test_user_policies_dir, test_broken_policy_file_exit_2, test_load_errors_exit_2, test_lint_names_file_and_line, test_explain,
               test_match_examples, test_match_reference_stratus, test_match_reference_otrf,
               test_match_reference_auditd, test_match_reference_linux_builtin_loghub,
               test_lint_sigma_corpus):

@@ -1,6 +1,7 @@
 /*
  * test_rule_tests.c — the `tests:` parser of rule files (rule_tests.c), the
- * event of a text line, the folder walk, and the explanation trace
+ * final severity of a rule's alert after the policies (rule_tests_policy.c),
+ * the event of a text line, the folder walk, and the explanation trace
  * (sigma_explain.c) that `koban test` prints for a failure.
  */
 #include "lib/json.h"
@@ -89,6 +90,47 @@ static void test_json_text_and_raw(void)
     rule_tests_release(&t);
 }
 
+/* severity: is the final severity, rule_severity: the rule's level,
+ * policies: the exact set of policy ids (kept in the file's order). */
+static void test_severity_keys(void)
+{
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "%stests:\n"
+             "  - event: {eventName: X}\n"
+             "    match: true\n"
+             "    severity: none\n"
+             "    rule_severity: Medium\n"
+             "    policies: [b-policy, 'a.policy:1']\n"
+             "  - event: {eventName: X}\n"
+             "    match: true\n"
+             "    policies: []\n"
+             "  - event: {eventName: X}\n"
+             "    match: true\n",
+             head);
+    struct rule_tests t = RULE_TESTS_INIT;
+    T_EQ_INT(load(yaml, &t), KB_OK);
+    T_EQ_INT(t.nerrors, 0);
+    T_EQ_INT(t.n, 3);
+    if (t.n == 3) {
+        T_EQ_INT(t.v[0].want_severity, KB_SEV_NONE);
+        T_EQ_INT(t.v[0].want_rule_severity, KB_SEV_MEDIUM);
+        T_CHECK(t.v[0].check_policies);
+        T_EQ_INT(t.v[0].nwant_policies, 2);
+        if (t.v[0].nwant_policies == 2) {
+            T_EQ_STR(t.v[0].want_policies[0], "b-policy");
+            T_EQ_STR(t.v[0].want_policies[1], "a.policy:1");
+        }
+        T_CHECK(t.v[1].check_policies); /* [] checks that no policy applies */
+        T_EQ_INT(t.v[1].nwant_policies, 0);
+        T_EQ_INT(t.v[1].want_severity, -1);
+        T_EQ_INT(t.v[1].want_rule_severity, -1);
+        T_CHECK(!t.v[2].check_policies);
+        T_CHECK(t.v[2].want_policies == NULL);
+    }
+    rule_tests_release(&t);
+}
+
 /* Each malformed test is refused with FILE:LINE and a reason; its good
  * neighbours load. */
 static void test_errors_name_file_and_line(void)
@@ -114,6 +156,24 @@ static void test_errors_name_file_and_line(void)
          "r.yml:9: tests[0]: severity: 'urgent' is not a level"},
         {"  - raw: \"two\\nlines\"\n    match: true\n", "r.yml:7: tests[0]: raw: expected one log line"},
         {"  - just a string\n", "r.yml:7: tests[0]: a test is a mapping"},
+        {"  - event: {a: 1}\n    match: true\n    rule_severity: loud\n",
+         "r.yml:9: tests[0]: rule_severity: 'loud' is not a level"},
+        {"  - event: {a: 1}\n    match: false\n    rule_severity: high\n",
+         "r.yml:9: tests[0]: rule_severity: only with match: true"},
+        {"  - event: {a: 1}\n    match: true\n    policies: guardduty-archived\n",
+         "r.yml:9: tests[0]: policies: expected a list of policy ids"},
+        {"  - event: {a: 1}\n    match: true\n    policies:\n",
+         "r.yml:9: tests[0]: policies: expected a list of policy ids"},
+        {"  - event: {a: 1}\n    match: false\n    policies: []\n",
+         "r.yml:9: tests[0]: policies: only with match: true"},
+        {"  - event: {a: 1}\n    match: true\n    policies: [a, b, a]\n",
+         "r.yml:9: tests[0]: policies: 'a' listed twice"},
+        {"  - event: {a: 1}\n    match: true\n    policies:\n      - x\n      - {id: y}\n",
+         "r.yml:11: tests[0]: policies[1]: expected a policy id"},
+        {"  - event: {a: 1}\n    match: true\n    policies: ['']\n",
+         "r.yml:9: tests[0]: policies[0]: expected a policy id"},
+        {"  - event: {a: 1}\n    match: true\n    severity: high\n    poilcies: []\n",
+         "r.yml:10: tests[0]: unknown key 'poilcies'"},
     };
     for (size_t i = 0; i < KB_ARRAY_LEN(cases); i++) {
         char yaml[2048];
@@ -258,6 +318,248 @@ static void test_paths(void)
     rmdir(dir);
 }
 
+/* ---- the final severity ---- */
+
+static const char *const gd_rule =
+    "title: exfil\n"
+    "id: gd-exfil-1\n"
+    "logsource: {product: aws, service: guardduty}\n"
+    "detection:\n"
+    "  sel: {type|startswith: 'UnauthorizedAccess:'}\n"
+    "  condition: sel\n"
+    "level: medium\n"
+    "tests:\n"
+    "  - event: {schemaVersion: '2.0', accountId: '1', id: f-1, severity: 5,\n"
+    "            type: 'UnauthorizedAccess:IAMUser/X', title: '[SAMPLE] x',\n"
+    "            service: {serviceName: guardduty, additionalInfo: {sample: true}}}\n"
+    "    match: true\n"
+    "  - event: {schemaVersion: '2.0', accountId: '1', id: f-2, severity: 8,\n"
+    "            type: 'UnauthorizedAccess:IAMUser/X', title: x,\n"
+    "            service: {serviceName: guardduty}}\n"
+    "    match: true\n"
+    "  - event: {type: 'UnauthorizedAccess:IAMUser/X', id: f-3}\n"
+    "    match: true\n";
+
+struct fixture {
+    struct sigma_ruleset *rs;
+    struct rule_tests t;
+};
+
+static void fixture_load(struct fixture *f, const char *yaml)
+{
+    struct kb_why why = {{0}};
+    memset(f, 0, sizeof *f);
+    T_EQ_INT(sigma_ruleset_new(NULL, &f->rs, &why), KB_OK);
+    T_EQ_INT(sigma_load_buffer(yaml, strlen(yaml), "r.yml", f->rs, NULL, &why), KB_OK);
+    T_EQ_INT(rule_tests_load_buffer(yaml, strlen(yaml), "r.yml", &f->t, &why), KB_OK);
+}
+
+static void fixture_release(struct fixture *f)
+{
+    rule_tests_release(&f->t);
+    sigma_ruleset_free(f->rs);
+}
+
+static struct policy_set *policies(bool stock, const char *dir)
+{
+    struct policy_set *ps = NULL;
+    struct kb_why why = {{0}};
+    size_t nerr = 99;
+    T_EQ_INT(policy_set_new(&ps, &why), KB_OK);
+    T_EQ_INT(rule_tests_load_policies(ps, stock, dir ? &dir : NULL, dir ? 1 : 0, NULL, NULL,
+                                      &nerr, &why),
+             KB_OK);
+    T_EQ_INT(nerr, 0);
+    return ps;
+}
+
+/* A GuardDuty rule at medium: the stock bands set the finding's severity,
+ * the sample-findings policy lowers a sample to none. */
+static void test_outcome_stock(void)
+{
+    struct fixture f;
+    fixture_load(&f, gd_rule);
+    struct policy_set *ps = policies(true, NULL);
+    T_CHECK(policy_set_count(ps) > 10);
+    const struct sigma_rule *r = sigma_ruleset_rule(f.rs, 0);
+    struct rule_tests_outcome o;
+    struct kb_why why = {{0}};
+    T_EQ_INT(f.t.n, 3);
+    if (!r || f.t.n != 3)
+        goto out;
+    T_EQ_INT(rule_tests_outcome(ps, r, &f.t.v[0], &o, &why), KB_OK);
+    T_EQ_STR(o.source, "guardduty");
+    T_EQ_INT(o.rule_severity, KB_SEV_MEDIUM);
+    T_EQ_INT(o.severity, KB_SEV_NONE);
+    T_EQ_INT(o.napplied, 2);
+    T_EQ_INT(o.nmatched, 2);
+    if (o.napplied == 2) {
+        T_EQ_STR(o.applied[0].id, "guardduty-severity-bands");
+        T_EQ_INT(o.applied[0].severity, KB_SEV_MEDIUM);
+        T_EQ_STR(o.applied[1].id, "guardduty-sample-findings");
+        T_EQ_INT(o.applied[1].severity, KB_SEV_NONE);
+    }
+    T_CHECK(o.mute_policy == NULL && o.close_policy == NULL);
+
+    T_EQ_INT(rule_tests_outcome(ps, r, &f.t.v[1], &o, &why), KB_OK);
+    T_EQ_INT(o.severity, KB_SEV_HIGH); /* 8.0 is high in AWS's bands */
+    T_EQ_INT(o.napplied, 1);
+
+    /* no policies: the rule's level is the severity */
+    T_EQ_INT(rule_tests_outcome(NULL, r, &f.t.v[0], &o, &why), KB_OK);
+    T_EQ_INT(o.severity, KB_SEV_MEDIUM);
+    T_EQ_INT(o.napplied, 0);
+    struct policy_set *none = policies(false, NULL);
+    T_EQ_INT(rule_tests_outcome(none, r, &f.t.v[0], &o, &why), KB_OK);
+    T_EQ_INT(o.severity, KB_SEV_MEDIUM);
+    policy_set_free(none);
+
+    /* a finding GuardDuty's normalizer refuses (no severity) says so */
+    T_EQ_INT(rule_tests_outcome(ps, r, &f.t.v[2], &o, &why), KB_EINVAL);
+    T_CHECKF(strstr(why.msg, "guardduty") && strstr(why.msg, "severity"), "%s", why.msg);
+out:
+    policy_set_free(ps);
+    fixture_release(&f);
+}
+
+/* first_only acts on repeats; every test is a first occurrence, however
+ * often it runs. */
+static void test_outcome_is_stateless(void)
+{
+    struct fixture f;
+    fixture_load(&f, "title: probe\n"
+                     "id: 'Recon:probe-rule'\n" /* the stock recon policy reads kind */
+                     "logsource: {product: aws, service: guardduty}\n"
+                     "detection: {sel: {type|startswith: 'Recon:'}, condition: sel}\n"
+                     "level: high\n"
+                     "tests:\n"
+                     "  - event: {schemaVersion: '2.0', accountId: '1', id: f-1, severity: 8,\n"
+                     "            type: 'Recon:EC2/PortProbeUnprotectedPort',\n"
+                     "            service: {serviceName: guardduty}}\n"
+                     "    match: true\n");
+    struct policy_set *ps = policies(true, NULL);
+    const struct sigma_rule *r = sigma_ruleset_rule(f.rs, 0);
+    T_EQ_INT(f.t.n, 1);
+    for (int i = 0; r && f.t.n == 1 && i < 3; i++) {
+        struct rule_tests_outcome o;
+        struct kb_why why = {{0}};
+        T_EQ_INT(rule_tests_outcome(ps, r, &f.t.v[0], &o, &why), KB_OK);
+        T_EQ_INT(o.severity, KB_SEV_HIGH);
+        T_EQ_INT(o.napplied, 2);
+        if (o.napplied == 2)
+            T_EQ_STR(o.applied[1].id, "guardduty-recon-repeats");
+    }
+    policy_set_free(ps);
+    fixture_release(&f);
+}
+
+/* A folder of user policies loads after the stock ones: it raises the
+ * GuardDuty rule's alert, and lowers and mutes the alert of a raw line. */
+static void test_outcome_user_policies(void)
+{
+    char dir[] = "/tmp/koban-rtp-XXXXXX";
+    T_CHECK(mkdtemp(dir) != NULL);
+    char p[256];
+    snprintf(p, sizeof p, "%s/50-local.yml", dir);
+    write_file(p, "id: exfil-raise\n"
+                  "source: guardduty\n"
+                  "detection: {sel: {rule.id: gd-exfil-1}, condition: sel}\n"
+                  "severity: {raise: 1}\n"
+                  "---\n"
+                  "id: ssh-office\n"
+                  "source: syslog\n"
+                  "detection: {sel: {rule.id: ssh-1, host: office-gw}, condition: sel}\n"
+                  "severity: low\n"
+                  "mute: {reason: the office gateway}\n");
+    struct policy_set *ps = policies(true, dir);
+    struct fixture f;
+    fixture_load(&f, gd_rule);
+    const struct sigma_rule *r = sigma_ruleset_rule(f.rs, 0);
+    struct rule_tests_outcome o;
+    struct kb_why why = {{0}};
+    if (r && f.t.n == 3) {
+        T_EQ_INT(rule_tests_outcome(ps, r, &f.t.v[1], &o, &why), KB_OK);
+        T_EQ_INT(o.severity, KB_SEV_CRITICAL);
+        T_EQ_INT(o.napplied, 2);
+        if (o.napplied == 2)
+            T_EQ_STR(o.applied[1].id, "exfil-raise");
+    }
+    fixture_release(&f);
+    fixture_load(&f, "title: ssh\n"
+                     "id: ssh-1\n"
+                     "logsource: {product: linux, service: sshd}\n"
+                     "detection: {sel: {user: root}, condition: sel}\n"
+                     "level: high\n"
+                     "tests:\n"
+                     "  - raw: 'Mar  3 10:00:01 office-gw sshd[1]: Failed password for root from "
+                     "192.0.2.1 port 22 ssh2'\n"
+                     "    match: true\n");
+    r = sigma_ruleset_rule(f.rs, 0);
+    if (r && f.t.n == 1) {
+        T_EQ_INT(rule_tests_outcome(ps, r, &f.t.v[0], &o, &why), KB_OK);
+        T_EQ_STR(o.source, "syslog");
+        T_EQ_INT(o.rule_severity, KB_SEV_HIGH);
+        T_EQ_INT(o.severity, KB_SEV_LOW);
+        T_CHECK(o.mute_policy && strcmp(o.mute_policy, "ssh-office") == 0);
+    }
+    fixture_release(&f);
+    policy_set_free(ps);
+    remove(p);
+    rmdir(dir);
+}
+
+struct errs {
+    char msg[4][300];
+    size_t n;
+};
+
+static void collect_err(void *ctx, const char *msg)
+{
+    struct errs *e = ctx;
+    if (e->n < KB_ARRAY_LEN(e->msg))
+        snprintf(e->msg[e->n], sizeof e->msg[0], "%s", msg);
+    e->n++;
+}
+
+/* A policy that does not load is an error with FILE:LINE, never skipped;
+ * the good ones beside it load. */
+static void test_policy_load_errors(void)
+{
+    char dir[] = "/tmp/koban-rtp-XXXXXX";
+    T_CHECK(mkdtemp(dir) != NULL);
+    char bad[256], good[256];
+    snprintf(bad, sizeof bad, "%s/10-bad.yml", dir);
+    snprintf(good, sizeof good, "%s/20-good.yml", dir);
+    write_file(bad, "id: fine\nseverity: low\n---\nid: broken\nseverity: urgent\n");
+    write_file(good, "id: also-fine\nseverity: {raise: 1}\n");
+    struct policy_set *ps = NULL;
+    struct kb_why why = {{0}};
+    T_EQ_INT(policy_set_new(&ps, &why), KB_OK);
+    const char *dirs[] = {dir, "/nonexistent/koban-policies"};
+    struct errs e = {0};
+    size_t n = 0;
+    T_CHECK(rule_tests_load_policies(ps, false, dirs, 2, collect_err, &e, &n, &why) != KB_OK);
+    T_EQ_INT(n, 2);
+    T_EQ_INT(e.n, 2);
+    char want[300];
+    snprintf(want, sizeof want, "%s:5: policy 'broken': severity:", bad);
+    T_CHECKF(strncmp(e.msg[0], want, strlen(want)) == 0, "%s", e.msg[0]);
+    T_CHECKF(strncmp(why.msg, want, strlen(want)) == 0, "why: %s", why.msg);
+    T_CHECKF(strstr(e.msg[1], "/nonexistent/koban-policies") != NULL, "%s", e.msg[1]);
+    T_EQ_INT(policy_set_count(ps), 2);
+    T_CHECK(policy_set_find(ps, "fine") && policy_set_find(ps, "also-fine"));
+    /* the number of folders is bounded */
+    const char *many[RULE_TESTS_MAX_POLICY_DIRS + 1];
+    for (size_t i = 0; i < KB_ARRAY_LEN(many); i++)
+        many[i] = dir;
+    T_EQ_INT(rule_tests_load_policies(ps, false, many, KB_ARRAY_LEN(many), NULL, NULL, &n, &why),
+             KB_ETOOBIG);
+    policy_set_free(ps);
+    remove(bad);
+    remove(good);
+    rmdir(dir);
+}
+
 /* ---- the explanation ---- */
 
 static const char *const explain_rule =
@@ -373,7 +675,12 @@ int main(void)
 {
     T_RUN(test_mapping_event_becomes_json);
     T_RUN(test_json_text_and_raw);
+    T_RUN(test_severity_keys);
     T_RUN(test_errors_name_file_and_line);
+    T_RUN(test_outcome_stock);
+    T_RUN(test_outcome_is_stateless);
+    T_RUN(test_outcome_user_policies);
+    T_RUN(test_policy_load_errors);
     T_RUN(test_documents_and_syntax);
     T_RUN(test_text_event);
     T_RUN(test_paths);
