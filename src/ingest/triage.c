@@ -9,6 +9,7 @@
 #include "lib/log.h"
 #include "rules/correlate.h"
 #include "rules/policy.h"
+#include "rules/rule_alert.h"
 #include "rules/rule_tests.h"
 #include "rules/rules_field.h"
 #include "rules/sigma.h"
@@ -486,13 +487,9 @@ kb_err triage_new(const struct triage_opts *o, triage_error_fn on_error, void *c
     t->st = (struct policy_state){.ctx = t, .occurrences = st_occurrences, .record = st_record};
     for (size_t i = 0; i < format_count(); i++) {
         const struct format *f = format_at(i);
-        size_t n = 0;
-        while (f->identity && f->identity[n])
-            n++;
-        const char **names = kb_calloc(n + 2, sizeof *names);
-        for (size_t k = 0; k < n; k++)
-            names[k] = f->identity[k];
-        names[n] = "rule.id";
+        size_t need = rule_alert_identity(f, NULL, 0);
+        const char **names = kb_calloc(need, sizeof *names);
+        rule_alert_identity(f, names, need);
         t->rule_identity[f->id] = names;
     }
     buf_init(&t->jrules, 16384);
@@ -733,26 +730,15 @@ static kb_err on_corr(void *ctx, const struct corr_alert *ca)
 static kb_err on_rule(void *ctx, const struct sigma_rule *r, const struct sigma_event *ev)
 {
     struct match_ctx *m = ctx;
-    const char *rid = sigma_rule_id(r);
-    if (!rid)
-        rid = sigma_rule_name(r);
-    if (!rid)
-        rid = sigma_rule_title(r) ? sigma_rule_title(r) : "?";
-    struct alert d = *m->a;
+    const char *rid = rule_alert_id(r);
     const struct format *f = format_by_name(m->a->source);
-    d.kind = kb_str_c(rid);
-    d.title = kb_str_c(sigma_rule_title(r));
-    d.severity = sigma_rule_severity(r);
-    if (f)
-        d.identity = m->t->rule_identity[f->id];
     struct triage_sets *ts = m->t->sets;
     bool quiet = ts->nquiet && bsearch(&r, ts->quiet, ts->nquiet, sizeof *ts->quiet, cmp_ptr);
     kb_err e = KB_OK;
     if (quiet) /* it only feeds its correlations: the plain alert goes on */
         goto feed;
-    if (d.nfields >= ALERT_MAX_FIELDS)
-        d.nfields = ALERT_MAX_FIELDS - 1; /* rule.id must be there: it is identity */
-    alert_add_field(&d, "rule.id", kb_str_c(rid));
+    struct alert d;
+    rule_alert_make(m->a, r, f ? m->t->rule_identity[f->id] : NULL, &d);
     m->nmatched++;
     atomic_fetch_add(&m->t->matches, 1);
     e = settle(m->t, &d, rid, m->s, m->nalerts);
@@ -950,21 +936,10 @@ static kb_err eval_rule(void *ctx, const struct sigma_rule *r, const struct sigm
     /* a rule that feeds a correlation needs the ordered engine */
     if (ts->corr && corr_engine_wants(ts->corr, sigma_rule_name(r), sigma_rule_id(r)))
         return KB_EUNSUPPORTED;
-    const char *rid = sigma_rule_id(r);
-    if (!rid)
-        rid = sigma_rule_name(r);
-    if (!rid)
-        rid = sigma_rule_title(r) ? sigma_rule_title(r) : "?";
-    struct alert d = *c->a;
+    const char *rid = rule_alert_id(r);
     const struct format *f = format_by_name(c->a->source);
-    d.kind = kb_str_c(rid);
-    d.title = kb_str_c(sigma_rule_title(r));
-    d.severity = sigma_rule_severity(r);
-    if (f)
-        d.identity = c->ev->rule_identity[f->id];
-    if (d.nfields >= ALERT_MAX_FIELDS)
-        d.nfields = ALERT_MAX_FIELDS - 1;
-    alert_add_field(&d, "rule.id", kb_str_c(rid));
+    struct alert d;
+    rule_alert_make(c->a, r, f ? c->ev->rule_identity[f->id] : NULL, &d);
     c->nmatched++;
     return eval_settle(c, &d, rid);
 }

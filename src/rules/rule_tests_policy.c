@@ -11,6 +11,7 @@
  * before it.
  */
 #include "rules/rule_tests.h"
+#include "rules/rule_alert.h"
 
 #include "formats/format.h"
 #include "lib/embedded.h"
@@ -92,32 +93,15 @@ static kb_err on_alert(void *vctx, struct alert *a)
         return KB_OK;
     c->done = true;
     const struct sigma_rule *r = c->r;
-    const char *rid = sigma_rule_id(r);
-    if (!rid)
-        rid = sigma_rule_name(r);
-    if (!rid)
-        rid = sigma_rule_title(r) ? sigma_rule_title(r) : "?";
     /* identity: the source's names, then rule.id (as the pipeline's) */
     const struct format *f = format_by_name(a->source);
-    size_t n = 0;
-    while (f && f->identity && f->identity[n])
-        n++;
-    const char **names = arena_alloc(c->ar, (n + 2) * sizeof *names);
+    size_t need = rule_alert_identity(f, NULL, 0);
+    const char **names = arena_alloc(c->ar, need * sizeof *names);
     if (!names)
         return c->err = KB_ETOOBIG;
-    for (size_t i = 0; i < n; i++)
-        names[i] = f->identity[i];
-    names[n] = "rule.id";
-    names[n + 1] = NULL;
-    struct alert d = *a;
-    d.kind = kb_str_c(rid);
-    d.title = kb_str_c(sigma_rule_title(r));
-    d.severity = sigma_rule_severity(r);
-    if (f)
-        d.identity = names;
-    if (d.nfields >= ALERT_MAX_FIELDS)
-        d.nfields = ALERT_MAX_FIELDS - 1; /* rule.id must be there: it is identity */
-    alert_add_field(&d, "rule.id", kb_str_c(rid));
+    rule_alert_identity(f, names, need);
+    struct alert d;
+    rule_alert_make(a, r, f ? names : NULL, &d);
 
     struct rule_tests_outcome *o = c->out;
     o->source = a->source;
