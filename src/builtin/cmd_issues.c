@@ -244,7 +244,7 @@ int cmd_issues(int argc, char **argv)
             int to = !strcmp(sub, "ack") ? ISSUE_ACKED
                      : !strcmp(sub, "close") ? ISSUE_CLOSED : ISSUE_OPEN;
             const char *by = o.by ? o.by : getenv("USER") ? getenv("USER") : "cli";
-            kb_err e = issue_transition(db, id, to, by, o.reason, &why);
+            kb_err e = issue_transition(db, id, to, by, o.reason, NULL, &why);
             rc = e ? builtin_error("issues", "%s", why.msg) : 0;
             if (!rc)
                 printf("issue %lld is now %s\n", (long long)id, issue_state_name(to));

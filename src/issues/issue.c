@@ -65,8 +65,27 @@ static bool transition_allowed(int from, int to)
     }
 }
 
+static const char *const event_names[ISSUE_EV_COUNT] = {
+    "opened", "repeated", "reopened", "closed", "acknowledged", "unacknowledged"};
+
+const char *issue_event_name(int ev)
+{
+    return ev >= 0 && ev < ISSUE_EV_COUNT ? event_names[ev] : "?";
+}
+
+/* The event a transition from -> to is. */
+static int transition_event(int from, int to)
+{
+    if (to == ISSUE_CLOSED)
+        return ISSUE_EV_CLOSED;
+    if (to == ISSUE_ACKED)
+        return ISSUE_EV_ACKED;
+    return from == ISSUE_CLOSED ? ISSUE_EV_REOPENED : ISSUE_EV_UNACKED;
+}
+
 kb_err issue_transition(struct db *db, int64_t id, int to, const char *actor,
-                        const char *reason, struct kb_why *why)
+                        const char *reason, const struct issue_observer *obs,
+                        struct kb_why *why)
 {
     kb_err e = db_begin(db);
     if (e)
@@ -79,6 +98,12 @@ kb_err issue_transition(struct db *db, int64_t id, int to, const char *actor,
                                  : kb_fail(why, e, "store: %s", db_errmsg(db));
     }
     int from = r.state;
+    struct issue_change c = {.event = transition_event(from, to), .id = id, .fp = NULL,
+                             .severity = r.severity, .actor = actor ? actor : "?",
+                             .reason = reason};
+    uint8_t fp[16];
+    memcpy(fp, r.fp, 16);
+    c.fp = fp;
     db_issue_release(&r);
     if (!transition_allowed(from, to)) {
         db_rollback(db);
@@ -86,6 +111,11 @@ kb_err issue_transition(struct db *db, int64_t id, int to, const char *actor,
                        issue_state_name(from), issue_state_name(to));
     }
     e = db_issue_set_state(db, id, from, to, kb_now_ms(), actor, reason, 0);
+    if (!e && obs && obs->fn && (e = obs->fn(obs->ctx, db, &c)) != KB_OK) {
+        db_rollback(db);
+        return kb_fail(why, e, "issue %lld: notification not recorded: %s", (long long)id,
+                       kb_strerror(e));
+    }
     if (!e)
         e = db_commit(db);
     if (e) {
@@ -134,6 +164,7 @@ struct issue_folder {
     size_t ncreated, created_cap;
     struct arena arena;
     struct buf tmp;
+    struct issue_observer obs;
 };
 
 #define FOLD_MIN_CAP 1024
@@ -146,6 +177,21 @@ struct issue_folder *issue_folder_new(void)
     arena_init(&f->arena, 512u * 1024 * 1024);
     buf_init(&f->tmp, ISSUE_IDENTITY_MAX + 1024);
     return f;
+}
+
+void issue_folder_observe(struct issue_folder *f, const struct issue_observer *obs)
+{
+    f->obs = obs ? *obs : (struct issue_observer){0};
+}
+
+static kb_err tell(struct issue_folder *f, struct db *db, int ev, int64_t id, const uint8_t *fp,
+                   int severity, int64_t added, const char *reason)
+{
+    if (!f->obs.fn)
+        return KB_OK;
+    struct issue_change c = {.event = ev, .id = id, .fp = fp, .severity = severity,
+                             .added = added, .actor = "koban", .reason = reason};
+    return f->obs.fn(f->obs.ctx, db, &c);
 }
 
 void issue_folder_free(struct issue_folder *f)
@@ -464,6 +510,13 @@ kb_err issue_fold_close(struct issue_folder *f, struct db *db, const uint8_t fp[
     if (state != ISSUE_OPEN && state != ISSUE_ACKED)
         return KB_OK;
     e = db_issue_set_state(db, id, state, ISSUE_CLOSED, kb_now_ms(), "koban", reason, seq);
+    if (!e && f->obs.fn) {
+        struct db_issue r;
+        if ((e = db_issue_get(db, id, &r)) == KB_OK) {
+            e = tell(f, db, ISSUE_EV_CLOSED, id, fp, r.severity, 0, reason);
+            db_issue_release(&r);
+        }
+    }
     if (e)
         return e;
     *closed = true;
@@ -483,6 +536,7 @@ kb_err issue_fold_apply(struct issue_folder *f, struct db *db, struct issue_fold
         st->alerts += (uint64_t)e->count;
         int64_t id;
         int state;
+        int ev = -1;
         kb_err err = db_issue_find(db, e->fp, &id, &state);
         if (err == KB_ENOTFOUND) {
             /* An entry folded from summaries only whose issue is not in the
@@ -511,6 +565,7 @@ kb_err issue_fold_apply(struct issue_folder *f, struct db *db, struct issue_fold
             st->created++;
             e->created = true;
             remember_created(f, e->fp);
+            ev = ISSUE_EV_OPENED;
         } else if (err == KB_OK) {
             err = db_issue_bump(db, id, e->count, e->last_seen, e->last_received, e->last_seq,
                                 e->severity, e->last_title);
@@ -520,6 +575,7 @@ kb_err issue_fold_apply(struct issue_folder *f, struct db *db, struct issue_fold
                 st->reopened++;
             }
             st->updated++;
+            ev = state == ISSUE_CLOSED ? ISSUE_EV_REOPENED : ISSUE_EV_REPEATED;
         }
         if (!err && e->has_triage) {
             struct db_triage t = {.rules = e->t_rules, .policies = e->t_policies,
@@ -528,6 +584,12 @@ kb_err issue_fold_apply(struct issue_folder *f, struct db *db, struct issue_fold
                                   .mute_until = e->t_mute_until};
             err = db_issue_set_triage(db, id, &t);
         }
+        /* told last, so an observer reading the issue sees all of it */
+        if (!err && ev >= 0)
+            err = tell(f, db, ev, id, e->fp, e->severity, e->count,
+                       ev == ISSUE_EV_OPENED     ? "first occurrence"
+                       : ev == ISSUE_EV_REOPENED ? "recurred"
+                                                 : NULL);
         if (err)
             return err;
     }

@@ -39,11 +39,43 @@ void issue_fp_hex(const uint8_t fp[16], char out[33]);
  * shape); with db non-NULL the object includes its "history" array. */
 void issue_write_json(struct jw *w, const struct db_issue *r, struct db *db);
 
+/* What happened to an issue, told to an observer inside the transaction
+ * that made the change, after the store has it: so what the observer writes
+ * (notification jobs, notify/) commits or rolls back with the change. */
+enum issue_event {
+    ISSUE_EV_OPENED = 0, /* first occurrence */
+    ISSUE_EV_REPEATED,   /* more occurrences of an open or acknowledged issue */
+    ISSUE_EV_REOPENED,   /* a closed issue recurred, or a person reopened it */
+    ISSUE_EV_CLOSED,     /* by a close rule or a person */
+    ISSUE_EV_ACKED,
+    ISSUE_EV_UNACKED,
+    ISSUE_EV_COUNT
+};
+/* "opened", "repeated", "reopened", "closed", "acknowledged", "unacknowledged". */
+const char *issue_event_name(int ev);
+
+struct issue_change {
+    int event;            /* enum issue_event */
+    int64_t id;
+    const uint8_t *fp;    /* 16 bytes */
+    int severity;         /* the issue's severity after the change */
+    int64_t added;        /* occurrences this change added (0 for transitions) */
+    const char *actor;    /* "koban" or the person; never NULL */
+    const char *reason;   /* may be NULL */
+};
+/* Returning an error rolls the caller's transaction back. */
+struct issue_observer {
+    kb_err (*fn)(void *ctx, struct db *db, const struct issue_change *c);
+    void *ctx;
+};
+
 /* Applies a lifecycle transition by a person or a rule, with history.
  * KB_EINVAL (why says which) when the transition is not allowed;
- * KB_ENOTFOUND when there is no such issue. Runs in its own transaction. */
+ * KB_ENOTFOUND when there is no such issue. Runs in its own transaction;
+ * obs (may be NULL) is told of the change inside it. */
 kb_err issue_transition(struct db *db, int64_t id, int to, const char *actor,
-                        const char *reason, struct kb_why *why);
+                        const char *reason, const struct issue_observer *obs,
+                        struct kb_why *why);
 
 /* Folds a batch of alerts into issues. Add alerts with issue_fold_add(),
  * then issue_fold_apply() inside the caller's transaction. The folder owns
@@ -71,6 +103,9 @@ struct issue_triage {
 
 struct issue_folder *issue_folder_new(void);
 void issue_folder_free(struct issue_folder *f);
+/* Every change issue_fold_apply and issue_fold_close make is told to obs
+ * (copied; NULL: none) inside the caller's transaction. */
+void issue_folder_observe(struct issue_folder *f, const struct issue_observer *obs);
 kb_err issue_fold_add(struct issue_folder *f, const struct alert *a, uint64_t seq,
                       int64_t received_ms);
 /* The same with the fingerprint and readable identity already chosen (by a

@@ -148,7 +148,7 @@ static kb_err do_transition(struct api_issues *a, int64_t id, const char *action
         arena_release(&ar);
     }
     struct kb_why why = {{0}};
-    kb_err e = issue_transition(a->db, id, to, by, reason[0] ? reason : NULL, &why);
+    kb_err e = issue_transition(a->db, id, to, by, reason[0] ? reason : NULL, NULL, &why);
     if (e == KB_ENOTFOUND)
         return fail(resp, 404, why.msg);
     if (e == KB_EINVAL)

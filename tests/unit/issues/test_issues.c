@@ -97,7 +97,7 @@ static void test_fold_and_reopen(void)
     issue_identity(&a, fp, NULL);
     T_EQ_INT(db_issue_find(db, fp, &id, &state), KB_OK);
     T_EQ_INT(state, ISSUE_OPEN);
-    T_EQ_INT(issue_transition(db, id, ISSUE_CLOSED, "tester", "fixed", &why), KB_OK);
+    T_EQ_INT(issue_transition(db, id, ISSUE_CLOSED, "tester", "fixed", NULL, &why), KB_OK);
     issue_fold_reset(f);
     a.time_ms = 99999;
     T_EQ_INT(issue_fold_add(f, &a, 2001, 6000), KB_OK);
@@ -141,14 +141,14 @@ static void test_lifecycle(void)
     mk(&a, "111", "SSHBruteForce", "i-5");
     issue_identity(&a, fp, NULL);
     T_EQ_INT(db_issue_find(db, fp, &id, &state), KB_OK);
-    T_EQ_INT(issue_transition(db, id, ISSUE_ACKED, "ann", "looking", &why), KB_OK);
-    T_EQ_INT(issue_transition(db, id, ISSUE_ACKED, "ann", NULL, &why), KB_EINVAL);
+    T_EQ_INT(issue_transition(db, id, ISSUE_ACKED, "ann", "looking", NULL, &why), KB_OK);
+    T_EQ_INT(issue_transition(db, id, ISSUE_ACKED, "ann", NULL, NULL, &why), KB_EINVAL);
     T_CHECKF(strstr(why.msg, "acknowledged") != NULL, "%s", why.msg);
-    T_EQ_INT(issue_transition(db, id, ISSUE_OPEN, "ann", "unack", &why), KB_OK);
-    T_EQ_INT(issue_transition(db, id, ISSUE_CLOSED, "bob", "done", &why), KB_OK);
-    T_EQ_INT(issue_transition(db, id, ISSUE_ACKED, "bob", NULL, &why), KB_EINVAL);
-    T_EQ_INT(issue_transition(db, id, ISSUE_OPEN, "bob", "again", &why), KB_OK);
-    T_EQ_INT(issue_transition(db, 987654, ISSUE_OPEN, "bob", NULL, &why), KB_ENOTFOUND);
+    T_EQ_INT(issue_transition(db, id, ISSUE_OPEN, "ann", "unack", NULL, &why), KB_OK);
+    T_EQ_INT(issue_transition(db, id, ISSUE_CLOSED, "bob", "done", NULL, &why), KB_OK);
+    T_EQ_INT(issue_transition(db, id, ISSUE_ACKED, "bob", NULL, NULL, &why), KB_EINVAL);
+    T_EQ_INT(issue_transition(db, id, ISSUE_OPEN, "bob", "again", NULL, &why), KB_OK);
+    T_EQ_INT(issue_transition(db, 987654, ISSUE_OPEN, "bob", NULL, NULL, &why), KB_ENOTFOUND);
     struct buf h = BUF_INIT(4096);
     T_EQ_INT(db_issue_history(db, id, collect_history, &h), KB_OK);
     T_EQ_STR(h.p, "-1>0:koban:first occurrence;0>1:ann:looking;1>0:ann:unack;0>2:bob:done;"
@@ -181,6 +181,82 @@ static void test_migrations_idempotent(void)
     T_CHECK(strstr(why.msg, "/nonexistent-dir/x.db") != NULL);
 }
 
+/* The observer hears every change, inside the transaction that made it. */
+struct heard {
+    char log[1024];
+    int fail_on; /* event that makes the observer fail; -1 none */
+};
+
+static kb_err hear(void *ctx, struct db *db, const struct issue_change *c)
+{
+    struct heard *h = ctx;
+    struct db_issue r;
+    T_EQ_INT(db_issue_get(db, c->id, &r), KB_OK); /* the store already has it */
+    size_t n = strlen(h->log);
+    snprintf(h->log + n, sizeof h->log - n, "%s:%lld:%s:%s:%s ", issue_event_name(c->event),
+             (long long)c->added, c->actor, c->reason ? c->reason : "-",
+             issue_state_name(r.state));
+    db_issue_release(&r);
+    return c->event == h->fail_on ? KB_EDB : KB_OK;
+}
+
+static void test_observer(void)
+{
+    struct db *db;
+    struct kb_why why = {{0}};
+    char path[300];
+    snprintf(path, sizeof path, "%s-obs", dbpath);
+    T_EQ_INT(db_open(path, DB_DAEMON, 4, &db, &why), KB_OK);
+    struct heard h = {.fail_on = -1};
+    struct issue_observer obs = {hear, &h};
+    struct issue_folder *f = issue_folder_new();
+    issue_folder_observe(f, &obs);
+    struct alert a;
+    struct issue_fold_stats st = {0};
+    mk(&a, "1", "K", "r1");
+    for (int round = 0; round < 2; round++) { /* opened (3 copies), then repeated (2) */
+        for (int i = 0; i < 3 - round; i++)
+            T_EQ_INT(issue_fold_add(f, &a, (uint64_t)(round * 10 + i + 1), 5000), KB_OK);
+        T_EQ_INT(db_begin(db), KB_OK);
+        T_EQ_INT(issue_fold_apply(f, db, &st), KB_OK);
+        T_EQ_INT(db_commit(db), KB_OK);
+        issue_fold_committed(f);
+    }
+    uint8_t fp[16];
+    issue_identity(&a, fp, NULL);
+    bool closed = false;
+    T_EQ_INT(db_begin(db), KB_OK);
+    T_EQ_INT(issue_fold_close(f, db, fp, "resource deleted", 30, &st, &closed), KB_OK);
+    T_EQ_INT(db_commit(db), KB_OK);
+    T_CHECK(closed);
+    T_EQ_INT(issue_fold_add(f, &a, 31, 5000), KB_OK);
+    T_EQ_INT(db_begin(db), KB_OK);
+    T_EQ_INT(issue_fold_apply(f, db, &st), KB_OK);
+    T_EQ_INT(db_commit(db), KB_OK);
+    int64_t id;
+    int state;
+    T_EQ_INT(db_issue_find(db, fp, &id, &state), KB_OK);
+    T_EQ_INT(issue_transition(db, id, ISSUE_ACKED, "ann", "mine", &obs, &why), KB_OK);
+    T_EQ_INT(issue_transition(db, id, ISSUE_OPEN, "ann", NULL, &obs, &why), KB_OK);
+    T_EQ_STR(h.log, "opened:3:koban:first occurrence:open repeated:2:koban:-:open "
+                    "closed:0:koban:resource deleted:closed reopened:1:koban:recurred:open "
+                    "acknowledged:0:ann:mine:acknowledged unacknowledged:0:ann:-:open ");
+    /* an observer that fails rolls the change back */
+    h.fail_on = ISSUE_EV_CLOSED;
+    T_EQ_INT(issue_transition(db, id, ISSUE_CLOSED, "bob", "done", &obs, &why), KB_EDB);
+    T_CHECKF(strstr(why.msg, "notification not recorded") != NULL, "%s", why.msg);
+    T_EQ_INT(db_issue_find(db, fp, &id, &state), KB_OK);
+    T_EQ_INT(state, ISSUE_OPEN);
+    issue_folder_free(f);
+    db_close(db);
+    char p[320];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+}
+
 int main(void)
 {
     snprintf(dbpath, sizeof dbpath, "/tmp/koban-test-issues-%d.db", (int)getpid());
@@ -188,6 +264,7 @@ int main(void)
     T_RUN(test_fold_and_reopen);
     T_RUN(test_lifecycle);
     T_RUN(test_migrations_idempotent);
+    T_RUN(test_observer);
     char p[300];
     unlink(dbpath);
     snprintf(p, sizeof p, "%s-wal", dbpath);
