@@ -165,7 +165,19 @@ struct issue_folder {
     struct arena arena;
     struct buf tmp;
     struct issue_observer obs;
+    /* What the store holds as each issue's triage, for the issues written
+     * last (direct-mapped by fingerprint; a miss just writes): repeats
+     * folded from summaries carry the same texts, and rewriting them every
+     * batch doubled the store's work. Entries staged by an apply become
+     * true only in issue_fold_committed(). */
+    struct tcache_slot {
+        uint8_t fp[16];
+        uint64_t h;
+    } *tcache, *tstaged;
+    size_t nstaged, capstaged;
 };
+
+#define TCACHE_SLOTS 65536 /* 1.5 MiB */
 
 #define FOLD_MIN_CAP 1024
 
@@ -201,6 +213,8 @@ void issue_folder_free(struct issue_folder *f)
     free(f->slots);
     free(f->known.fps);
     free(f->created);
+    free(f->tcache);
+    free(f->tstaged);
     arena_release(&f->arena);
     buf_release(&f->tmp);
     free(f);
@@ -224,6 +238,7 @@ void issue_fold_reset(struct issue_folder *f)
 {
     fold_clear(f);
     f->ncreated = 0;
+    f->nstaged = 0;
     arena_reset(&f->arena);
 }
 
@@ -295,6 +310,48 @@ void issue_fold_committed(struct issue_folder *f)
         for (size_t i = 0; i < f->ncreated; i++)
             set_add(&f->known, f->created[i]);
     f->ncreated = 0;
+    for (size_t i = 0; i < f->nstaged; i++) {
+        if (!f->tcache)
+            f->tcache = kb_calloc(TCACHE_SLOTS, sizeof *f->tcache);
+        f->tcache[fp_hash(f->tstaged[i].fp) & (TCACHE_SLOTS - 1)] = f->tstaged[i];
+    }
+    f->nstaged = 0;
+}
+
+static void hash_text(XXH3_state_t *st, const char *s)
+{
+    uint32_t n = s ? (uint32_t)strlen(s) + 1 : 0; /* 0: absent, distinct from "" */
+    XXH3_64bits_update(st, &n, sizeof n);
+    if (n > 1)
+        XXH3_64bits_update(st, s, n - 1);
+}
+
+/* Whether the store already holds this triage for the entry's issue; when
+ * not, the write about to happen is staged for the cache. */
+static bool triage_unchanged(struct issue_folder *f, const struct fold_entry *e)
+{
+    XXH3_state_t st;
+    XXH3_INITSTATE(&st);
+    XXH3_64bits_reset(&st);
+    hash_text(&st, e->t_rules);
+    hash_text(&st, e->t_policies);
+    hash_text(&st, e->t_labels);
+    hash_text(&st, e->t_annotations);
+    hash_text(&st, e->t_mute_reason);
+    XXH3_64bits_update(&st, &e->t_mute_until, sizeof e->t_mute_until);
+    uint64_t h = XXH3_64bits_digest(&st);
+    if (f->tcache) {
+        const struct tcache_slot *c = &f->tcache[fp_hash(e->fp) & (TCACHE_SLOTS - 1)];
+        if (c->h == h && memcmp(c->fp, e->fp, 16) == 0)
+            return true;
+    }
+    if (f->nstaged == f->capstaged) {
+        f->capstaged = f->capstaged ? f->capstaged * 2 : 256;
+        f->tstaged = kb_realloc(f->tstaged, f->capstaged * sizeof *f->tstaged);
+    }
+    memcpy(f->tstaged[f->nstaged].fp, e->fp, 16);
+    f->tstaged[f->nstaged++].h = h;
+    return false;
 }
 
 static void remember_created(struct issue_folder *f, const uint8_t fp[16])
@@ -577,7 +634,7 @@ kb_err issue_fold_apply(struct issue_folder *f, struct db *db, struct issue_fold
             st->updated++;
             ev = state == ISSUE_CLOSED ? ISSUE_EV_REOPENED : ISSUE_EV_REPEATED;
         }
-        if (!err && e->has_triage) {
+        if (!err && e->has_triage && !triage_unchanged(f, e)) {
             struct db_triage t = {.rules = e->t_rules, .policies = e->t_policies,
                                   .labels = e->t_labels, .annotations = e->t_annotations,
                                   .mute_reason = e->t_mute_reason,
