@@ -2,6 +2,8 @@
  * request/result helpers every type uses. */
 #include "notify/receiver.h"
 
+#include "notify/recv_internal.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +11,10 @@
 
 /* Receiver types: adding one is adding its file and a line here. */
 static const struct recv_ops *const recv_types[] = {
-    NULL, /* keeps the array non-empty */
+    &recv_slack_ops,     /* recv_slack.c */
+    &recv_github_ops,    /* recv_github.c */
+    &recv_pagerduty_ops, /* recv_pagerduty.c */
+    &recv_webhook_ops,   /* recv_webhook.c */
 };
 
 struct receiver {

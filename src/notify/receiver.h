@@ -102,8 +102,12 @@ struct recv_job {
     int64_t id;                        /* outbox job id */
     const struct json_value *payload;  /* parsed payload (see above) */
     const char *payload_text;          /* the same, as stored */
-    const char *state;                 /* per-issue state JSON, or NULL */
-    int attempt;                       /* 1 on the first try */
+    const char *state;                 /* per-issue state JSON, or NULL; the
+                                          latest: a state an earlier step of
+                                          this job returned replaces it */
+    int attempt;                       /* 1 on the first try; every claim
+                                          counts one, so a job taken again
+                                          after a crash has a new attempt */
 };
 
 /* A receiver type. build returns KB_OK with *req filled, or KB_ENOTFOUND
