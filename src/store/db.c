@@ -1,5 +1,6 @@
 /* db.c — SQLite store: schema migrations, issues, history, quarantine. */
 #include "store/db.h"
+#include "store/db_internal.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -36,6 +37,21 @@ static const char *const db_migrations[] = {
     "ALTER TABLE issues ADD COLUMN annotations TEXT;"
     "ALTER TABLE issues ADD COLUMN mute_reason TEXT;"
     "ALTER TABLE issues ADD COLUMN mute_until INTEGER;",
+    /* 3: notifications — the outbox and each receiver's per-issue state
+     * (state machine and ordering in src/store/db_outbox.h) */
+    "CREATE TABLE outbox("
+    " id INTEGER PRIMARY KEY, receiver TEXT NOT NULL, issue_id INTEGER NOT NULL,"
+    " fp BLOB, event TEXT NOT NULL, payload TEXT NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'pending'"
+    "  CHECK(state IN ('pending','inflight','done','dead','dropped')),"
+    " attempts INTEGER NOT NULL DEFAULT 0, step INTEGER NOT NULL DEFAULT 0,"
+    " next_at INTEGER NOT NULL, not_before INTEGER NOT NULL DEFAULT 0,"
+    " created INTEGER NOT NULL, updated INTEGER NOT NULL, last_error TEXT);"
+    "CREATE INDEX outbox_due ON outbox(receiver, state, next_at, id);"
+    "CREATE INDEX outbox_chain ON outbox(receiver, issue_id, state, id, next_at);"
+    "CREATE TABLE notify_state("
+    " receiver TEXT NOT NULL, issue_id INTEGER NOT NULL, state TEXT NOT NULL,"
+    " updated INTEGER NOT NULL, PRIMARY KEY(receiver, issue_id)) WITHOUT ROWID;",
 };
 
 enum stmt_id {
@@ -82,10 +98,7 @@ static const char *const stmt_sql[S_COUNT] = {
     " last_seen, last_received, first_seq, last_seq, state_changed, reopened, rules,"     \
     " policies, labels, annotations, mute_reason, mute_until"
 
-struct db {
-    sqlite3 *h;
-    sqlite3_stmt *st[S_COUNT];
-};
+_Static_assert(S_COUNT <= DB_STMT_MAX, "raise DB_STMT_MAX in db_internal.h");
 
 static const char *const state_names[ISSUE_STATE_COUNT] = {"open", "acknowledged", "closed"};
 
@@ -197,6 +210,8 @@ void db_close(struct db *db)
         return;
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(db->st[i]);
+    for (int i = 0; i < DB_OUTBOX_STMT_MAX; i++)
+        sqlite3_finalize(db->outbox[i]);
     sqlite3_close(db->h);
     free(db);
 }
