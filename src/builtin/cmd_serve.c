@@ -15,9 +15,10 @@
 #include "ingest/intake.h"
 #include "ingest/pipeline.h"
 #include "ingest/spool.h"
-#include "ingest/triage.h"
 #include "ingest/syslog_net.h"
+#include "ingest/triage.h"
 #include "lib/log.h"
+#include "notify/notify.h"
 #include "web/api_issues.h"
 #include "web/web.h"
 
@@ -56,6 +57,7 @@ struct daemon {
     struct journal *journal;
     struct intake *intake;
     struct triage *triage;
+    struct notify *notify; /* NULL without notify.routes */
     struct pipeline *pipeline;
     struct spool *spool;
     struct syslog_net *syslog;
@@ -71,6 +73,8 @@ static kb_err daemon_metrics(void *ctx, struct buf *out)
         spool_metrics(d->spool, out);
     if (d->syslog)
         syslog_net_metrics(d->syslog, out);
+    if (d->notify)
+        notify_metrics(d->notify, out);
     return KB_OK; /* web adds its own, intake's and the journal's */
 }
 
@@ -122,6 +126,7 @@ static void daemon_stop(struct daemon *d)
     syslog_net_stop(d->syslog);
     spool_stop(d->spool);
     pipeline_stop(d->pipeline);
+    notify_free(d->notify); /* after the pipeline and the API, which tell it */
     triage_free(d->triage);
     intake_free(d->intake);
     journal_close(d->journal);
@@ -188,6 +193,14 @@ int cmd_serve(int argc, char **argv)
         struct triage_stats ts;
         triage_get_stats(d.triage, &ts);
         triage_free(d.triage);
+        if (d.cfg.notify.routes && *d.cfg.notify.routes) {
+            struct route_set *rs = NULL;
+            if (route_load_file(d.cfg.notify.routes, &rs, &tw) != KB_OK) {
+                printf("error: %s\n", tw.msg);
+                nerr++;
+            }
+            route_set_free(rs);
+        }
         char *text = NULL;
         config_dump(&d.cfg, &text);
         printf("# configuration is %s (%s); %llu rules, %llu correlations, %llu policies, "
@@ -240,6 +253,19 @@ int cmd_serve(int argc, char **argv)
         po.triage = d.triage;
         io.triage = d.triage;
     }
+    if (!e && d.cfg.notify.routes && *d.cfg.notify.routes && (stage = "notifications")) {
+        struct notify_opts no = {
+            .routes_path = d.cfg.notify.routes, .db_path = dbpath,
+            .repeat_interval_ms = (int64_t)d.cfg.notify.repeat_interval_s * 1000,
+            .deliver = {.timeout_ms = d.cfg.notify.timeout_ms,
+                        .backoff_base_ms = d.cfg.notify.backoff_base_ms,
+                        .backoff_cap_ms = d.cfg.notify.backoff_cap_ms,
+                        .max_attempts = (int)d.cfg.notify.max_attempts,
+                        .poll_ms = d.cfg.notify.poll_ms}};
+        e = notify_new(&no, &d.notify, &why);
+        if (!e)
+            po.notifier = notify_notifier(d.notify);
+    }
     if (!e && (stage = "journal"))
         e = journal_open(jpath, &jo, &d.journal, &why);
     if (!e && (stage = "intake"))
@@ -248,6 +274,8 @@ int cmd_serve(int argc, char **argv)
         e = pipeline_new(d.journal, dbpath, &po, &d.pipeline, &why);
     if (!e && (stage = "pipeline"))
         e = pipeline_start(d.pipeline);
+    if (!e && d.notify && (stage = "notifications"))
+        e = notify_start(d.notify, &why); /* the store exists and is migrated now */
     struct spool_opts so = {.max_file = d.cfg.spool.max_file};
     if (!e && d.cfg.spool.enabled && (stage = "spool"))
         e = spool_start_opts(&d.cfg, &so, d.intake, d.journal, &d.spool, &why);
@@ -256,6 +284,8 @@ int cmd_serve(int argc, char **argv)
         e = syslog_net_start(&d.cfg, d.intake, &d.syslog, &why);
     if (!e && (stage = "issues API"))
         e = api_issues_new(dbpath, &d.api, &why);
+    if (!e && d.notify)
+        api_issues_notify(d.api, notify_notifier(d.notify));
     if (!e && (stage = "http")) {
         struct web_deps deps = {.cfg = &d.cfg, .journal = d.journal, .intake = d.intake,
                                 .metrics = daemon_metrics, .metrics_ctx = &d,

@@ -58,6 +58,17 @@ static const struct key_def config_keys[] = {
     {"policies.dir", K_STR, OFF(policies.dir), "more policy files, after the stock ones (empty: none)"},
     {"enrich.geoip_db", K_STR, OFF(enrich.geoip_db),
      "GeoLite2/GeoIP2 Country or City .mmdb for actor.country (empty: off)"},
+    {"notify.routes", K_STR, OFF(notify.routes),
+     "routing file: receivers, routes, flood, reminders (empty: no notifications)"},
+    {"notify.repeat_interval_s", K_UINT, OFF(notify.repeat_interval_s),
+     "notify repeats of an issue at most this often, seconds"},
+    {"notify.timeout_ms", K_UINT, OFF(notify.timeout_ms), "one request to a receiver"},
+    {"notify.backoff_base_ms", K_UINT, OFF(notify.backoff_base_ms),
+     "first retry delay (doubles, with jitter)"},
+    {"notify.backoff_cap_ms", K_UINT, OFF(notify.backoff_cap_ms), "longest retry delay"},
+    {"notify.max_attempts", K_UINT, OFF(notify.max_attempts),
+     "attempts before a notification is dead-lettered"},
+    {"notify.poll_ms", K_UINT, OFF(notify.poll_ms), "idle delivery threads look for due jobs"},
 };
 #undef OFF
 
@@ -85,6 +96,12 @@ static void set_defaults(struct kb_config *c)
     c->store.batch = 4096;
     c->store.cache_mib = 16;
     c->policies.stock = true;
+    c->notify.repeat_interval_s = 3600;
+    c->notify.timeout_ms = 30000;
+    c->notify.backoff_base_ms = 1000;
+    c->notify.backoff_cap_ms = 600000;
+    c->notify.max_attempts = 20;
+    c->notify.poll_ms = 1000;
 }
 
 kb_err config_parse_size(const char *s, size_t *out)

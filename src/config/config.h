@@ -75,6 +75,18 @@ struct kb_config {
         char *geoip_db;       /* MaxMind DB (GeoLite2/GeoIP2 Country or City)
                                  for actor.country; NULL/"" = off */
     } enrich;
+
+    struct {
+        char *routes;         /* the routing file (docs/ROUTING.md): receivers,
+                                 route tree, flood, reminders; NULL/"" = no
+                                 notifications */
+        unsigned repeat_interval_s; /* "repeated" per issue at most this often: 3600 */
+        unsigned timeout_ms;  /* one request to a receiver: 30000 */
+        unsigned backoff_base_ms; /* first retry delay (exponential, jitter): 1000 */
+        unsigned backoff_cap_ms;  /* longest retry delay: 600000 */
+        unsigned max_attempts;    /* then the job is dead-lettered: 20 */
+        unsigned poll_ms;     /* an idle delivery thread looks for due jobs: 1000 */
+    } notify;
 };
 
 /* Loads path (NULL: built-in defaults only). Fills *cfg with defaults first,

@@ -5,6 +5,7 @@
 #include "issues/issue.h"
 #include "ingest/triage.h"
 #include "issues/issue_summary.h"
+#include "notify/notifier.h"
 #include "lib/log.h"
 
 #include <pthread.h>
@@ -85,6 +86,10 @@ kb_err pipeline_new(struct journal *j, const char *db_path, const struct pipelin
         return e;
     }
     p->folder = issue_folder_new();
+    if (p->o.notifier) {
+        struct issue_observer obs = notifier_observer(p->o.notifier);
+        issue_folder_observe(p->folder, &obs);
+    }
     e = issue_fold_load_known(p->folder, p->db);
     if (e) {
         kb_fail(why, e, "store: reading issue fingerprints: %s", db_errmsg(p->db));
@@ -252,6 +257,8 @@ static kb_err pipeline_batch(struct pipeline *p, size_t *n, struct kb_why *why)
         return e;
     }
     issue_fold_committed(p->folder); /* its new issues are in the store now */
+    if (p->o.notifier)
+        notifier_committed(p->o.notifier); /* wake delivery for the batch's jobs */
     pthread_mutex_lock(&p->mu);
     p->stats.summarized += p->batch_summarized;
     p->stats.applied_seq = last;
@@ -298,7 +305,7 @@ static void *pipeline_main(void *arg)
     struct pipeline *p = arg;
     int backoff_ms = 100;
     int64_t counted_ns = kb_mono_ns();
-    int64_t trimmed_ns = 0;
+    int64_t trimmed_ns = 0, ticked_ns = 0;
     while (!atomic_load(&p->stop)) {
         size_t n = 0;
         struct kb_why why = {{0}};
@@ -316,6 +323,14 @@ static void *pipeline_main(void *arg)
         backoff_ms = 100;
         if (p->o.triage) /* between batches: the sets are not in use */
             triage_maybe_reload(p->o.triage);
+        if (p->o.notifier && kb_mono_ns() - ticked_ns > 1000000000LL) {
+            size_t nj = 0;
+            kb_err te = notifier_tick(p->o.notifier, p->db, kb_now_ms(), &nj);
+            if (te)
+                log_error("notification reminders and flood summaries failed; will retry",
+                          "err=%s", kb_strerror(te));
+            ticked_ns = kb_mono_ns();
+        }
         if (kb_mono_ns() - counted_ns > PIPELINE_RECOUNT_NS) {
             /* people change states too (ack, close): refresh the gauge. A
              * count over the state index, so it is kept infrequent. */

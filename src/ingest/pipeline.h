@@ -38,6 +38,11 @@ struct pipeline_opts {
     struct triage *triage;   /* rules and policies (ingest/triage.h), borrowed:
                                 it must outlive the pipeline, and only the
                                 pipeline's thread uses it; NULL = none */
+    struct notifier *notifier; /* notifications (notify/notifier.h), borrowed:
+                                  every issue change becomes outbox jobs in
+                                  the batch's transaction, and between
+                                  batches notifier_tick runs every second;
+                                  NULL = none */
 };
 
 struct pipeline_stats {

@@ -52,6 +52,12 @@ static const char *const db_migrations[] = {
     "CREATE TABLE notify_state("
     " receiver TEXT NOT NULL, issue_id INTEGER NOT NULL, state TEXT NOT NULL,"
     " updated INTEGER NOT NULL, PRIMARY KEY(receiver, issue_id)) WITHOUT ROWID;",
+    /* 4: reminders — each issue's last notice and the reminders since
+     * (store/db_notice.h) */
+    "CREATE TABLE notice("
+    " issue_id INTEGER PRIMARY KEY, last INTEGER NOT NULL,"
+    " reminders INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX notice_by_last ON notice(last);",
 };
 
 enum stmt_id {

@@ -1,6 +1,8 @@
 /* api_issues.c — issues over HTTP (list, show, ack/close/reopen). */
 #include "web/api_issues.h"
 
+#include "notify/notifier.h"
+
 #include "formats/alert.h"
 #include "issues/issue.h"
 #include "lib/jsonw.h"
@@ -12,7 +14,13 @@
 struct api_issues {
     struct db *db;
     pthread_mutex_t mu;
+    struct notifier *notifier; /* NULL: no notifications */
 };
+
+void api_issues_notify(struct api_issues *a, struct notifier *n)
+{
+    a->notifier = n;
+}
 
 kb_err api_issues_new(const char *db_path, struct api_issues **out, struct kb_why *why)
 {
@@ -148,7 +156,12 @@ static kb_err do_transition(struct api_issues *a, int64_t id, const char *action
         arena_release(&ar);
     }
     struct kb_why why = {{0}};
-    kb_err e = issue_transition(a->db, id, to, by, reason[0] ? reason : NULL, NULL, &why);
+    struct issue_observer obs = {0};
+    if (a->notifier)
+        obs = notifier_observer(a->notifier);
+    kb_err e = issue_transition(a->db, id, to, by, reason[0] ? reason : NULL, &obs, &why);
+    if (!e && a->notifier)
+        notifier_committed(a->notifier);
     if (e == KB_ENOTFOUND)
         return fail(resp, 404, why.msg);
     if (e == KB_EINVAL)

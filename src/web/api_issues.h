@@ -15,6 +15,11 @@
 struct api_issues;
 
 kb_err api_issues_new(const char *db_path, struct api_issues **out, struct kb_why *why);
+/* People's transitions (ack, close, reopen) are told to n (borrowed; it
+ * must outlive a) inside their transaction, so they notify receivers
+ * (PagerDuty acknowledge and resolve, ...). NULL: none. */
+struct notifier;
+void api_issues_notify(struct api_issues *a, struct notifier *n);
 void api_issues_free(struct api_issues *a);
 /* A web_deps.route callback; ctx is the struct api_issues. */
 kb_err api_issues_route(void *ctx, const struct web_request *req, struct web_response *resp);

@@ -1,0 +1,97 @@
+/* notify.c — the notification subsystem assembled for the daemon. */
+#include "notify/notify.h"
+
+#include <stdlib.h>
+
+struct notify {
+    struct route_set *rs;
+    struct receiver **recv;
+    size_t nrecv;
+    struct notifier *notifier;
+    struct deliver *deliver;
+};
+
+static void kick(void *ctx)
+{
+    deliver_kick(ctx);
+}
+
+kb_err notify_new(const struct notify_opts *o, struct notify **out, struct kb_why *why)
+{
+    *out = NULL;
+    if (!o->routes_path || !*o->routes_path)
+        return kb_fail(why, KB_EINVAL, "notify.routes: no routing file");
+    struct notify *n = kb_calloc(1, sizeof *n);
+    kb_err e = route_load_file(o->routes_path, &n->rs, why);
+    if (!e) {
+        n->nrecv = route_nreceivers(n->rs);
+        if (n->nrecv > DELIVER_MAX_RECEIVERS)
+            e = kb_fail(why, KB_ETOOBIG, "%s: more than %d receivers", o->routes_path,
+                        DELIVER_MAX_RECEIVERS);
+    }
+    struct deliver_target t[DELIVER_MAX_RECEIVERS];
+    if (!e) {
+        n->recv = kb_calloc(n->nrecv ? n->nrecv : 1, sizeof *n->recv);
+        for (size_t i = 0; i < n->nrecv && !e; i++) {
+            struct kb_why rw = {{0}};
+            e = receiver_new(route_receiver(n->rs, i), &n->recv[i], &rw);
+            if (e)
+                kb_fail(why, e, "%s: %s", o->routes_path, rw.msg);
+            else
+                t[i] = (struct deliver_target){
+                    .receiver = n->recv[i],
+                    .concurrency = route_receiver_concurrency(n->rs, i),
+                    .rate_per_sec = route_receiver_rate(n->rs, i)};
+        }
+    }
+    if (!e) {
+        struct deliver_config dc = o->deliver;
+        dc.db_path = o->db_path;
+        e = deliver_new(&dc, t, n->nrecv, &n->deliver, why);
+    }
+    if (!e) {
+        struct notifier_opts no = {.repeat_interval_ms = o->repeat_interval_ms,
+                                   .kick = kick, .kick_ctx = n->deliver};
+        e = notifier_new(n->rs, &no, &n->notifier, why);
+    }
+    if (e) {
+        notify_free(n);
+        return e;
+    }
+    *out = n;
+    return KB_OK;
+}
+
+kb_err notify_start(struct notify *n, struct kb_why *why)
+{
+    return deliver_start(n->deliver, why);
+}
+
+struct notifier *notify_notifier(struct notify *n)
+{
+    return n->notifier;
+}
+
+size_t notify_nreceivers(const struct notify *n)
+{
+    return n->nrecv;
+}
+
+kb_err notify_metrics(struct notify *n, struct buf *out)
+{
+    kb_err e = notifier_metrics(n->notifier, out);
+    return e ? e : deliver_metrics(n->deliver, out);
+}
+
+void notify_free(struct notify *n)
+{
+    if (!n)
+        return;
+    deliver_free(n->deliver); /* stops it: no send after this */
+    notifier_free(n->notifier);
+    for (size_t i = 0; i < n->nrecv && n->recv; i++)
+        receiver_free(n->recv[i]);
+    free(n->recv);
+    route_set_free(n->rs);
+    free(n);
+}
