@@ -3,6 +3,7 @@
  * Dispatches git-style subcommands; each lives in src/builtin/cmd_<name>.c.
  */
 #include "builtin/builtin.h"
+#include "store/db.h"
 
 #include <malloc.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@ int main(int argc, char **argv)
      * bound on what stays cached is the trim threshold. */
     mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+    db_global_init();
     if (argc < 2) {
         print_overview(stderr);
         return 2;
