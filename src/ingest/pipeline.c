@@ -19,8 +19,8 @@
  * records before the next one: with one event per request, each group
  * commit holds a few records, and a store transaction per handful of events
  * costs more than the events. */
-#define PIPELINE_GATHER_RECORDS 256u
-#define PIPELINE_GATHER_MS 5
+#define PIPELINE_GATHER_RECORDS 2048u
+#define PIPELINE_GATHER_MS 20
 
 struct pipeline {
     struct journal *journal;

@@ -594,9 +594,7 @@ kb_err issue_fold_apply(struct issue_folder *f, struct db *db, struct issue_fold
         int64_t id;
         int state;
         int ev = -1;
-        /* the common case, a repeat, is one statement */
-        kb_err err = db_issue_bump_fp(db, e->fp, e->count, e->last_seen, e->last_received,
-                                      e->last_seq, e->severity, e->last_title, &id, &state);
+        kb_err err = db_issue_find(db, e->fp, &id, &state);
         if (err == KB_ENOTFOUND) {
             /* An entry folded from summaries only whose issue is not in the
              * store (the known set said otherwise): insert what is known. */
@@ -626,7 +624,9 @@ kb_err issue_fold_apply(struct issue_folder *f, struct db *db, struct issue_fold
             remember_created(f, e->fp);
             ev = ISSUE_EV_OPENED;
         } else if (err == KB_OK) {
-            if (state == ISSUE_CLOSED) {
+            err = db_issue_bump(db, id, e->count, e->last_seen, e->last_received, e->last_seq,
+                                e->severity, e->last_title);
+            if (!err && state == ISSUE_CLOSED) {
                 err = db_issue_set_state(db, id, ISSUE_CLOSED, ISSUE_OPEN, now, "koban",
                                          "recurred", e->first_seq);
                 st->reopened++;

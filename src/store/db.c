@@ -62,7 +62,7 @@ static const char *const db_migrations[] = {
 
 enum stmt_id {
     S_BEGIN, S_COMMIT, S_ROLLBACK, S_CP_GET, S_CP_SET, S_FIND, S_INSERT, S_BUMP,
-    S_SET_STATE, S_HISTORY_ADD, S_GET, S_HISTORY, S_Q_ADD, S_TRIAGE, S_BUMP_FP, S_COUNT
+    S_SET_STATE, S_HISTORY_ADD, S_GET, S_HISTORY, S_Q_ADD, S_TRIAGE, S_COUNT
 };
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -96,9 +96,6 @@ static const char *const stmt_sql[S_COUNT] = {
                 " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [S_TRIAGE] = "UPDATE issues SET rules = ?2, policies = ?3, labels = ?4, annotations = ?5,"
                  " mute_reason = ?6, mute_until = ?7 WHERE id = ?1",
-    [S_BUMP_FP] = "UPDATE issues SET count = count + ?2, last_seen = max(last_seen, ?3),"
-                  " last_received = ?4, last_seq = ?5, severity = ?6,"
-                  " title = coalesce(?7, title) WHERE fingerprint = ?1 RETURNING id, state",
 };
 
 #define ISSUE_COLUMNS                                                                    \
@@ -362,34 +359,6 @@ kb_err db_issue_bump(struct db *db, int64_t id, int64_t add, int64_t last_seen,
     sqlite3_bind_int(st, 6, severity);
     bind_text(st, 7, title);
     return step_done(db, st);
-}
-
-kb_err db_issue_bump_fp(struct db *db, const uint8_t fp[16], int64_t add, int64_t last_seen,
-                        int64_t received, uint64_t last_seq, int severity, const char *title,
-                        int64_t *id, int *state)
-{
-    sqlite3_stmt *st = db->st[S_BUMP_FP];
-    sqlite3_bind_blob(st, 1, fp, 16, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, add);
-    sqlite3_bind_int64(st, 3, last_seen);
-    sqlite3_bind_int64(st, 4, received);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)last_seq);
-    sqlite3_bind_int(st, 6, severity);
-    bind_text(st, 7, title);
-    int rc = sqlite3_step(st);
-    kb_err e = KB_OK;
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        *state = sqlite3_column_int(st, 1);
-        rc = sqlite3_step(st); /* finishes the statement (one row: fingerprint is unique) */
-        if (rc != SQLITE_DONE)
-            e = KB_EDB;
-    } else {
-        e = rc == SQLITE_DONE ? KB_ENOTFOUND : KB_EDB;
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return e;
 }
 
 kb_err db_issue_set_triage(struct db *db, int64_t id, const struct db_triage *t)

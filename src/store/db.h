@@ -92,12 +92,6 @@ kb_err db_issue_insert(struct db *db, const struct db_issue *r, int64_t *id);
  * severity and title take the newest values. */
 kb_err db_issue_bump(struct db *db, int64_t id, int64_t add, int64_t last_seen,
                      int64_t received, uint64_t last_seq, int severity, const char *title);
-/* db_issue_bump for the issue with fingerprint fp, in one statement, and
- * its id and state (unchanged by the bump). KB_ENOTFOUND when there is no
- * such issue (nothing changed). */
-kb_err db_issue_bump_fp(struct db *db, const uint8_t fp[16], int64_t add, int64_t last_seen,
-                        int64_t received, uint64_t last_seq, int severity, const char *title,
-                        int64_t *id, int *state);
 /* The triage columns of an issue (each may be NULL; they replace the
  * stored values). Strings are borrowed. */
 struct db_triage {
