@@ -21,7 +21,10 @@
 #include "lib/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -33,8 +36,6 @@
  * this many. Each thread reads, checks (intake) and answers the requests of
  * its own connections, so request checking scales with the cores. */
 #define WEB_MAX_AUTO_THREADS 8u
-/* http.threads above this is refused by config; kept here as a last bound. */
-#define WEB_MAX_THREADS 64u
 #define WEB_DEFAULT_MAX_BODY (64u * 1024 * 1024)
 #define WEB_METRICS_MAX (8u * 1024 * 1024)
 #define WEB_STOP_WAIT_MS 10000
@@ -427,6 +428,93 @@ static unsigned web_thread_count(unsigned configured)
     return (unsigned)KB_MIN((unsigned long)n, (unsigned long)WEB_MAX_AUTO_THREADS);
 }
 
+/* A listening socket for ss (non-blocking: the acceptor drains it). */
+static kb_err listen_on(const struct sockaddr_storage *ss, bool v6, int *fd, uint16_t *port,
+                        struct kb_why *why)
+{
+    int s = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s < 0)
+        return kb_fail(why, KB_EIO, "http: socket: %s", strerror(errno));
+    int one = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (v6)
+        setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (bind(s, (const struct sockaddr *)ss, len) != 0 || listen(s, 1024) != 0) {
+        int err = errno;
+        close(s);
+        return kb_fail(why, KB_EIO, "http: cannot listen: %s", strerror(err));
+    }
+    struct sockaddr_storage got;
+    socklen_t gl = sizeof got;
+    *port = 0;
+    if (getsockname(s, (struct sockaddr *)&got, &gl) == 0)
+        *port = ntohs(got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
+                                                : ((struct sockaddr_in *)&got)->sin_port);
+    *fd = s;
+    return KB_OK;
+}
+
+static void close_fds(struct web *w)
+{
+    if (w->lfd >= 0)
+        close(w->lfd);
+    for (int i = 0; i < 2; i++)
+        if (w->stop_fds[i] >= 0)
+            close(w->stop_fds[i]);
+    w->lfd = w->stop_fds[0] = w->stop_fds[1] = -1;
+}
+
+/* Accepts connections and hands them to the daemons in turn. A burst is
+ * bounded so that a stop is noticed; a failing accept (no descriptors left)
+ * backs off briefly instead of spinning. */
+static void *acceptor_main(void *arg)
+{
+    struct web *w = arg;
+    struct pollfd p[2] = {{.fd = w->lfd, .events = POLLIN}, {.fd = w->stop_fds[0], .events = POLLIN}};
+    for (;;) {
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (p[1].revents)
+            break;
+        for (int k = 0; k < 256; k++) {
+            struct sockaddr_storage sa;
+            socklen_t sl = sizeof sa;
+            int fd = accept4(w->lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0) {
+                if (errno == EINTR || errno == ECONNABORTED)
+                    continue;
+                if (errno != EAGAIN && errno != EWOULDBLOCK)
+                    nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+                break;
+            }
+            /* MHD owns (and on failure closes) the socket from here */
+            MHD_add_connection(w->mhd[w->next++ % w->nmhd], fd, (struct sockaddr *)&sa, sl);
+        }
+    }
+    return NULL;
+}
+
+/* Stops accepting: new clients fail at once instead of waiting in the
+ * backlog. */
+static void stop_acceptor(struct web *w)
+{
+    if (!w->acceptor_started)
+        return;
+    ssize_t n = write(w->stop_fds[1], "x", 1);
+    (void)n;
+    pthread_join(w->acceptor, NULL);
+    w->acceptor_started = false;
+    if (w->lfd >= 0) {
+        shutdown(w->lfd, SHUT_RDWR);
+        close(w->lfd);
+        w->lfd = -1;
+    }
+}
+
 kb_err web_start(const struct web_deps *deps, struct web **out, struct kb_why *why)
 {
     *out = NULL;
@@ -459,33 +547,47 @@ kb_err web_start(const struct web_deps *deps, struct web **out, struct kb_why *w
      * its cost per wake-up is linear in the thread's connections, which
      * http.max_connections bounds. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+                     MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     unsigned maxconn = cfg->http.max_connections ? cfg->http.max_connections : 1024;
     unsigned timeout = cfg->http.timeout_s ? cfg->http.timeout_s : 30;
     unsigned threads = web_thread_count(cfg->http.threads);
-    errno = 0;
-    /* The logger goes first so that MHD reports option errors through it. */
-    struct MHD_OptionItem pool[] = {
-        {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
-        {MHD_OPTION_END, 0, NULL},
-    };
-    w->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w,
-                              MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
-                              MHD_OPTION_CONNECTION_LIMIT, maxconn,
-                              MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                              MHD_OPTION_ARRAY, pool,
-                              MHD_OPTION_END);
-    if (!w->mhd) {
-        int err = errno;
+    w->lfd = -1;
+    w->stop_fds[0] = w->stop_fds[1] = -1;
+    e = listen_on(&ss, v6, &w->lfd, &w->port, why);
+    if (!e && pipe2(w->stop_fds, O_CLOEXEC | O_NONBLOCK) != 0)
+        e = kb_fail(why, KB_EIO, "http: pipe: %s", strerror(errno));
+    /* Each daemon takes its share of http.max_connections. */
+    unsigned per = (maxconn + threads - 1) / threads;
+    for (unsigned i = 0; !e && i < threads; i++) {
+        errno = 0;
+        /* The logger goes first so that MHD reports option errors through it. */
+        w->mhd[i] = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w,
+                                     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
+                                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+                                     MHD_OPTION_CONNECTION_LIMIT, per,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_END);
+        if (!w->mhd[i]) {
+            int err = errno;
+            e = kb_fail(why, KB_EIO, "http: cannot start: %s",
+                        err ? strerror(err) : "the HTTP library refused to start");
+        } else {
+            w->nmhd++;
+        }
+    }
+    if (!e) {
+        if (pthread_create(&w->acceptor, NULL, acceptor_main, w) != 0)
+            e = kb_fail(why, KB_EIO, "http: cannot start the acceptor thread");
+        else
+            w->acceptor_started = true;
+    }
+    if (e) {
+        for (unsigned i = 0; i < w->nmhd; i++)
+            MHD_stop_daemon(w->mhd[i]);
+        close_fds(w);
         pthread_mutex_destroy(&w->mu);
         free(w);
-        return kb_fail(why, KB_EIO, "http: cannot listen on %s: %s", cfg->http.listen,
-                       err ? strerror(err) : "the HTTP library refused to start");
+        return e;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    w->port = di ? di->port : 0;
     log_info("http listening", "addr=%s port=%u threads=%u", cfg->http.listen,
              (unsigned)w->port, threads);
     *out = w;
@@ -518,12 +620,7 @@ void web_stop(struct web *w)
     if (!w)
         return;
     atomic_store(&w->stopping, true);
-    MHD_socket lfd = MHD_quiesce_daemon(w->mhd);
-    /* MHD no longer polls the listening socket but it stays open until after
-     * MHD_stop_daemon; shutting it down makes new clients fail at once
-     * instead of waiting in the backlog. */
-    if (lfd != MHD_INVALID_SOCKET)
-        shutdown(lfd, SHUT_RDWR);
+    stop_acceptor(w);
     if (!wait_inflight(w, WEB_STOP_WAIT_MS)) {
         log_warn("http stop: requests still wait for the journal; answering 503",
                  "count=%zu", inflight(w));
@@ -531,9 +628,9 @@ void web_stop(struct web *w)
         if (!wait_inflight(w, WEB_STOP_GRACE_MS))
             log_error("http stop: requests still in flight", "count=%zu", inflight(w));
     }
-    MHD_stop_daemon(w->mhd);
-    if (lfd != MHD_INVALID_SOCKET)
-        close(lfd);
+    for (unsigned i = 0; i < w->nmhd; i++)
+        MHD_stop_daemon(w->mhd[i]);
+    close_fds(w);
     pthread_mutex_destroy(&w->mu);
     free(w);
 }

@@ -7,8 +7,8 @@
  * journal_on_durable() resumes it from the journal writer thread after the
  * fsync that covers it; MHD then calls the handler again, which answers.
  * MHD_resume_connection is safe from any thread (it takes the lock of the
- * daemon — with a thread pool, of the worker — that owns the connection and
- * wakes that worker's polling thread through its inter-thread channel, which
+ * daemon (one per HTTP thread, src/web/web_int.h) that owns the connection and
+ * wakes its polling thread through its inter-thread channel, which
  * MHD_ALLOW_SUSPEND_RESUME turns on); the connection stays on that worker,
  * so the handler runs again on the thread that suspended it.
  *

@@ -26,9 +26,22 @@ enum web_route {
 
 struct web_req;
 
+#define WEB_MAX_THREADS 64u /* http.threads bound */
+
 struct web {
     struct web_deps deps;
-    struct MHD_Daemon *mhd;
+    /* One MHD daemon per HTTP thread, each with its own polling thread and
+     * no listening socket: the acceptor thread accepts on lfd and hands the
+     * connections out in turn (MHD_add_connection). With MHD's own thread
+     * pool every worker polls the one listening socket and a burst of
+     * connects often landed on one worker, leaving the others idle. */
+    struct MHD_Daemon *mhd[WEB_MAX_THREADS];
+    unsigned nmhd;
+    int lfd;                 /* the listening socket */
+    int stop_fds[2];         /* a pipe: the acceptor stops when it is readable */
+    pthread_t acceptor;
+    bool acceptor_started;
+    unsigned next;           /* acceptor thread only: the next daemon */
     uint16_t port;
     size_t max_body;
     pthread_mutex_t mu;      /* guards waiting */
