@@ -29,11 +29,17 @@
  * State: {"number":N, "count":C (the count last reported), and the
  * progress of the job in flight: "job":ID, "done":K (actions before index K
  * are done), "searched":A (FIND found nothing during attempt A), "new":true
- * (this job created the issue)}. The progress makes a retried job resume
- * after its last finished action (no second comment), and a CREATE is
- * always preceded by a FIND in the same attempt, so a job retried after a
- * crash during CREATE finds the issue by its marker instead of opening a
- * second one (GitHub's search index can lag a few seconds behind).
+ * (this job created the issue), "creating":MS (when a CREATE went out whose
+ * answer was not seen: a crash, or no answer)}. The progress makes a
+ * retried job resume after its last finished action (no second comment),
+ * and a CREATE is always preceded by a FIND in the same attempt, so a job
+ * retried after a crash during CREATE finds the issue by its marker instead
+ * of opening a second one. GitHub's search index can lag a few seconds
+ * behind a create (and GitHub may still be acting on the request of a
+ * process that died): while "creating" is younger than GH_SETTLE_MS, a FIND
+ * that finds nothing retries the job at the end of that time instead of
+ * creating. The worker's step number is not used: the progress is all in
+ * the state.
  *
  * Answers: 403/429 → retry after Retry-After, else at x-ratelimit-reset
  * when x-ratelimit-remaining is 0, else (429, or a 403 naming a secondary
@@ -50,8 +56,8 @@
 #define GH_TITLE_MAX 256  /* characters */
 #define GH_BODY_MAX 60000 /* characters (GitHub: 65,536) */
 #define GH_LABEL_MAX 50   /* bytes of a label name */
-#define GH_MAX_STEPS 8
 #define GH_MIN_WAIT_MS 60000
+#define GH_SETTLE_MS 10000 /* an unanswered create may take this long to be found */
 
 static const struct tmpl_default gh_templates[] = {
     {"github.title.tmpl", "{{issue.title}}"},
@@ -153,6 +159,7 @@ struct gh_state {
     int64_t done;     /* progress of this job */
     int64_t searched; /* attempt of this job whose FIND found nothing; 0 none */
     bool created;     /* this job created the issue */
+    int64_t creating; /* ms: a CREATE was sent and its answer not seen; 0 none */
 };
 
 static bool repo_ok(const char *s)
@@ -221,6 +228,7 @@ static void gh_state_read(const struct recv_job *job, struct gh_state *s)
     s->searched = mine ? recv_state_int(st, "searched", 0) : 0;
     const struct json_value *nw = json_get(st, "new");
     s->created = mine && nw && nw->type == JSON_TRUE;
+    s->creating = mine ? recv_state_int(st, "creating", 0) : 0;
     arena_release(&a);
 }
 
@@ -242,6 +250,8 @@ static char *gh_state_write(const struct recv_job *job, const struct gh_state *s
         jw_key(&w, "new");
         jw_bool(&w, true);
     }
+    if (s->creating > 0)
+        jw_kv_int(&w, "creating", s->creating);
     jw_obj_end(&w);
     if (jw_finish(&w)) {
         buf_release(&b);
@@ -386,7 +396,12 @@ static kb_err gh_build(const struct receiver *r, const struct recv_job *job, int
     const struct gh_plan *plan = gh_plan(job);
     struct gh_state st;
     gh_state_read(job, &st);
-    int i = step < GH_MAX_STEPS ? gh_next(plan, &st, job) : -1;
+    /* Not bounded by step: each retried CREATE adds one to the worker's
+     * step (FIND runs again first), so a bound would end a job without its
+     * issue after a few failed creates. The progress is in the state; the
+     * worker bounds the requests of one attempt. */
+    (void)step;
+    int i = gh_next(plan, &st, job);
     if (i < 0)
         return KB_ENOTFOUND;
     int act = plan->acts[i];
@@ -512,8 +527,13 @@ static void gh_result(const struct receiver *r, const struct recv_job *job, int 
     }
     int act = plan->acts[i];
     const char *what = names[act];
-    if (gh_limited(resp, out, what) || !recv_http_common(resp, out, what))
+    if (gh_limited(resp, out, what) || !recv_http_common(resp, out, what)) {
+        if (act == A_CREATE && resp->status != 0 && st.creating) {
+            st.creating = 0; /* answered: nothing was created to wait for */
+            out->state = gh_state_write(job, &st);
+        }
         return;
+    }
     if (act == A_CHECK) {
         recv_set(out, RECV_DONE, -1, "github: %s: ok", what);
         return;
@@ -527,11 +547,20 @@ static void gh_result(const struct receiver *r, const struct recv_job *job, int 
             recv_set(out, RECV_RETRY, -1, "github: %s: unreadable answer", what);
             return;
         }
+        int64_t now = kb_now_ms();
         if (n > 0) {
             st.number = n;
+            st.creating = 0;
+        } else if (st.creating > 0 && now - st.creating < GH_SETTLE_MS) {
+            /* An earlier attempt's create may not show yet: look again
+             * when it would have; the state stays as it is. */
+            recv_set(out, RECV_RETRY, KB_MIN(st.creating + GH_SETTLE_MS - now, GH_SETTLE_MS),
+                     "github: %s: an earlier create may not show yet", what);
+            return;
         } else {
             st.done = i; /* a retry searches again before it creates */
             st.searched = job->attempt;
+            st.creating = now; /* the CREATE goes out next */
         }
     } else if (act == A_CREATE) {
         struct arena a = ARENA_INIT(4u << 20);
@@ -548,6 +577,7 @@ static void gh_result(const struct receiver *r, const struct recv_job *job, int 
         }
         st.number = n;
         st.created = true;
+        st.creating = 0;
         st.count = count;
     } else if (act == A_COMMENT) {
         st.count = count;

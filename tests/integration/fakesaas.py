@@ -66,7 +66,7 @@ class FakeSaaS:
         class Handler(_Handler):
             fake = outer
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = _Server(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -263,6 +263,13 @@ class FakeSaaS:
         return 202, {"status": "success", "message": "Event processed", "dedup_key": dk}, None
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client that went away (koban killed mid-request) is expected.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 def _parse_body(raw, ctype):
     text = raw.decode("utf-8", "replace")
     if "application/x-www-form-urlencoded" in (ctype or ""):
@@ -294,8 +301,11 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in hdrs.items():
             self.send_header(k, str(v))
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client is gone (a killed koban)
 
     def _handle(self):
         fake = self.fake
@@ -305,6 +315,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return self._send(413, {"message": "too large"})
         raw = self.rfile.read(n) if n else b""
+        if len(raw) < n:  # the client died mid-body: a server acts on no half request
+            self.close_connection = True
+            return
         text, body = _parse_body(raw, self.headers.get("Content-Type"))
         if url.path.startswith("/_fake/"):
             return self._control(url, body)
