@@ -17,6 +17,7 @@
 #include "ingest/triage.h"
 #include "lib/inflate.h"
 #include "lib/log.h"
+#include "notify/notifier.h"
 
 #include <getopt.h>
 #include <pthread.h>
@@ -301,6 +302,8 @@ int cmd_ingest(int argc, char **argv)
     struct intake *in = NULL;
     struct pipeline *pl = NULL;
     struct triage *tr = NULL;
+    struct route_set *routes = NULL;
+    struct notifier *nt = NULL;
     struct journal_opts jo = {.segment_bytes = cfg.journal.segment_bytes,
                               .no_sync = !cfg.journal.fsync};
     struct intake_opts io = {.max_event_bytes = cfg.ingest.max_event,
@@ -326,6 +329,16 @@ int cmd_ingest(int argc, char **argv)
         e = triage_new(&to, NULL, NULL, NULL, &tr, &why);
         po.triage = tr;
         io.triage = tr;
+    }
+    /* Issue changes become outbox jobs here as in the daemon; 'koban serve'
+     * delivers them (it runs the delivery worker, not this command). */
+    if (!e && cfg.notify.routes && *cfg.notify.routes) {
+        struct notifier_opts no = {.repeat_interval_ms =
+                                       (int64_t)cfg.notify.repeat_interval_s * 1000};
+        e = route_load_file(cfg.notify.routes, &routes, &why);
+        if (!e)
+            e = notifier_new(routes, &no, &nt, &why);
+        po.notifier = nt;
     }
     if (!e)
         e = intake_new(j, &io, &in);
@@ -360,10 +373,19 @@ int cmd_ingest(int argc, char **argv)
            (unsigned long long)(after.created - before.created),
            (unsigned long long)(after.updated - before.updated),
            (unsigned long long)(after.reopened - before.reopened));
+    if (nt) {
+        struct notifier_stats ns;
+        notifier_get_stats(nt, &ns);
+        printf("notifications: %llu queued for 'koban serve' to deliver — see 'koban outbox "
+               "list'\n",
+               (unsigned long long)ns.jobs);
+    }
     if (t.rejected)
         rc = 1;
 out:
     pipeline_stop(pl);
+    notifier_free(nt);
+    route_set_free(routes);
     triage_free(tr);
     intake_free(in);
     journal_close(j);

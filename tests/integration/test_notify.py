@@ -181,6 +181,27 @@ def test_bad_request_is_dead_lettered():
         fake.stop()
 
 
+def test_ingest_queues_serve_delivers():
+    """`koban ingest` writes the jobs (server stopped); `koban serve` sends them."""
+    fake = FakeSaaS().start()
+    d = setup(fake)
+    try:
+        path = os.path.join(d.data, "events.ndjson")
+        with open(path, "w") as f:
+            f.write(ct("CreateUser", "erin", 1) + "\n" + ct("DeleteUser", "erin", 2) + "\n")
+        rc, out, err = koban("ingest", "--config", d.config, "--data-dir", d.data, path)
+        eq(rc, 0, out + err)
+        check("notifications: 3 queued" in out, out)
+        eq(fake.requests(), [], "nothing is sent by koban ingest")
+        d.start()
+        wait_for(lambda: len(gh_issue(fake)) == 1 and fake.requests("/v2/enqueue") and
+                 fake.requests("/api/chat.postMessage"), msg="delivered by koban serve")
+    finally:
+        d.stop()
+        d.cleanup()
+        fake.stop()
+
+
 def test_bad_routing_file_stops_serve():
     fake = FakeSaaS().start()
     d = setup(fake, extra_routes="route:\n  receiver: nosuch\n")
@@ -198,5 +219,6 @@ if __name__ == "__main__":
     r.run(test_life_of_an_issue)
     r.run(test_receiver_down_then_back)
     r.run(test_bad_request_is_dead_lettered)
+    r.run(test_ingest_queues_serve_delivers)
     r.run(test_bad_routing_file_stops_serve)
     r.done()
