@@ -4,6 +4,7 @@
 
 #include "lib/arena.h"
 #include "lib/json.h"
+#include "lib/jsonw.h"
 #include "lib/log.h"
 #include "notify/http_client.h"
 #include "store/db_outbox.h"
@@ -48,6 +49,7 @@ struct dworker {
 struct deliver {
     struct deliver_config c;
     char *db_path;
+    char *ops_receiver, *ops_mention; /* owned copies (c points to them) */
     struct drecv *recv;
     size_t nrecv;
     struct dworker *w;
@@ -89,6 +91,10 @@ kb_err deliver_new(const struct deliver_config *c, const struct deliver_target *
     d->c = *c;
     d->db_path = kb_strdup(c->db_path);
     d->c.db_path = d->db_path;
+    d->ops_receiver = c->ops_receiver && *c->ops_receiver ? kb_strdup(c->ops_receiver) : NULL;
+    d->ops_mention = c->ops_mention && *c->ops_mention ? kb_strdup(c->ops_mention) : NULL;
+    d->c.ops_receiver = d->ops_receiver;
+    d->c.ops_mention = d->ops_mention;
     if (d->c.connect_timeout_ms <= 0)
         d->c.connect_timeout_ms = 5000;
     if (d->c.timeout_ms <= 0)
@@ -238,6 +244,56 @@ static void pause_receiver(struct drecv *rc, const struct recv_response *resp, i
     pthread_mutex_unlock(&rc->mu);
 }
 
+/* Tells the ops receiver that a notification was given up on: an "ops" job
+ * (payload: event, text, mention, and a small "issue" naming koban itself,
+ * so receivers that render issues have one). Never for the ops receiver's
+ * own jobs, so a broken ops receiver cannot feed itself. */
+static void ops_notice(struct dworker *w, const struct db_outbox_job *j, const char *why)
+{
+    const struct deliver_config *c = &w->d->c;
+    const char *name = receiver_name(w->rc->r);
+    if (!c->ops_receiver || !strcmp(name, c->ops_receiver) || (j->event && !strcmp(j->event, "ops")))
+        return;
+    char text[1400];
+    snprintf(text, sizeof text,
+             "koban gave up on a notification: %s about issue %lld (%s) after %d attempts: %s",
+             name, (long long)j->issue_id, j->event ? j->event : "?", j->attempts, why);
+    struct buf b = BUF_INIT(8192);
+    struct jw jw;
+    jw_init(&jw, &b);
+    jw_obj_begin(&jw);
+    jw_kv_str(&jw, "event", "ops");
+    jw_kv_str(&jw, "text", text);
+    if (c->ops_mention)
+        jw_kv_str(&jw, "mention", c->ops_mention);
+    jw_key(&jw, "issue");
+    jw_obj_begin(&jw);
+    jw_kv_int(&jw, "id", 0);
+    jw_kv_str(&jw, "source", "koban");
+    jw_kv_str(&jw, "kind", "koban.ops");
+    jw_kv_str(&jw, "title", text);
+    jw_kv_str(&jw, "severity", "high");
+    jw_kv_str(&jw, "state", "open");
+    jw_obj_end(&jw);
+    jw_obj_end(&jw);
+    struct db_outbox_new o = {.receiver = c->ops_receiver, .issue_id = 0, .fp = NULL,
+                              .event = "ops", .payload = b.p};
+    int64_t now = kb_now_ms();
+    kb_err e = jw_finish(&jw);
+    if (!e && !(e = db_begin(w->db))) {
+        e = db_outbox_enqueue(w->db, &o, now, NULL);
+        if (!e)
+            e = db_commit(w->db);
+        if (e)
+            db_rollback(w->db);
+    }
+    if (e)
+        log_error("operational notice not written", "err=%s", kb_strerror(e));
+    else
+        deliver_kick(w->d);
+    buf_release(&b);
+}
+
 static void job_dead(struct dworker *w, const struct db_outbox_job *j, const char *why)
 {
     const char *name = receiver_name(w->rc->r);
@@ -245,8 +301,10 @@ static void job_dead(struct dworker *w, const struct db_outbox_job *j, const cha
     log_warn("notification dead-lettered", "receiver=%s job=%lld issue=%lld attempts=%d error=%s",
              name, (long long)j->id, (long long)j->issue_id, j->attempts,
              kb_logq(q, sizeof q, why));
-    if (db_outbox_dead(w->db, j->id, why, kb_now_ms()) == KB_OK)
+    if (db_outbox_dead(w->db, j->id, why, kb_now_ms()) == KB_OK) {
         atomic_fetch_add(&w->rc->failed, 1);
+        ops_notice(w, j, why);
+    }
 }
 
 static void job_done(struct dworker *w, const struct db_outbox_job *j)
@@ -543,6 +601,8 @@ void deliver_free(struct deliver *d)
     free(d->w);
     free(d->recv);
     free(d->db_path);
+    free(d->ops_receiver);
+    free(d->ops_mention);
     free(d);
 }
 

@@ -57,6 +57,12 @@ struct deliver_config {
     int64_t poll_ms;            /* how often an idle thread looks for jobs; 0: 1000 */
     int64_t stop_grace_ms;      /* deliver_stop's wait for in-flight requests; 0: 5000 */
     int64_t keep_done_ms;       /* done and dropped jobs are deleted after; 0: 7 days */
+    /* koban's own operational errors: a dead-lettered job writes an "ops"
+     * job for this receiver (a name among the targets; NULL: none), with
+     * mention (may be NULL) to put before the text. Jobs of that receiver
+     * and "ops" jobs never cause another. */
+    const char *ops_receiver;
+    const char *ops_mention;
 };
 
 struct deliver_target {

@@ -2,6 +2,7 @@
 #include "notify/notify.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct notify {
     struct route_set *rs;
@@ -44,9 +45,23 @@ kb_err notify_new(const struct notify_opts *o, struct notify **out, struct kb_wh
                     .rate_per_sec = route_receiver_rate(n->rs, i)};
         }
     }
+    size_t ops = 0;
+    const char *mention = NULL;
+    bool has_ops = !e && route_ops(n->rs, &ops, &mention);
+    if (has_ops) {
+        const struct recv_config *oc = route_receiver(n->rs, ops);
+        /* an error message is text for people: not an issue or an incident */
+        if (strcmp(oc->type, "slack") && strcmp(oc->type, "webhook"))
+            e = kb_fail(why, KB_EINVAL,
+                        "%s: ops.receiver: %s is a %s receiver; koban's own errors go to a "
+                        "slack or webhook receiver",
+                        o->routes_path, oc->name, oc->type);
+    }
     if (!e) {
         struct deliver_config dc = o->deliver;
         dc.db_path = o->db_path;
+        dc.ops_receiver = has_ops ? route_receiver(n->rs, ops)->name : NULL;
+        dc.ops_mention = has_ops ? mention : NULL;
         e = deliver_new(&dc, t, n->nrecv, &n->deliver, why);
     }
     if (!e) {

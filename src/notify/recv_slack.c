@@ -225,13 +225,62 @@ static enum slack_call slack_call(const struct receiver *r, const struct recv_jo
     struct kb_str ch, ts;
     if (s->webhook)
         return step == 0 ? CALL_HOOK : CALL_NONE;
-    bool test = recv_event_is(job, "test");
+    /* "test" and "ops" messages stand alone: always a new post, no state */
+    bool test = recv_event_is(job, "test") || recv_event_is(job, "ops");
     bool have = !test && state_message(st, &ch, &ts);
     if (step == 0)
         return have ? CALL_UPDATE : CALL_POST;
     if (step == 1 && !test) /* after an update; no message: it was gone */
         return !have ? CALL_POST : recv_event_is(job, "opened") ? CALL_NONE : CALL_THREAD;
     return CALL_NONE;
+}
+
+/* An "ops" message: the configured mention as written (Slack syntax, e.g.
+ * <!subteam^S0123> or <!here>: it must stay live), then the text with & < >
+ * escaped so nothing in an error message can mention or link. */
+static kb_err ops_request(const struct receiver *r, const struct recv_job *job,
+                          enum slack_call call, struct recv_request *req, struct kb_why *why)
+{
+    const struct recv_config *c = receiver_config(r);
+    struct kb_str text = json_str(json_get(job->payload, "text"));
+    struct kb_str mention = json_str(json_get(job->payload, "mention"));
+    kb_err e = call == CALL_HOOK
+                   ? recv_req_start(req, "POST", c->webhook_url, c->webhook_url, "%s", "")
+                   : recv_req_start(req, "POST", c->base_url, SLACK_DEFAULT_BASE, "%s",
+                                    "/chat.postMessage");
+    if (e)
+        return kb_fail(why, e, "slack: URL too long");
+    struct buf t = BUF_INIT(8192);
+    if (mention.n)
+        buf_append(&t, mention.p, KB_MIN(mention.n, (size_t)256));
+    if (mention.n)
+        buf_putc(&t, ' ');
+    for (size_t i = 0; i < KB_MIN(text.n, (size_t)3000); i++) {
+        char ch = text.p[i];
+        if (ch == '&')
+            buf_puts(&t, "&amp;");
+        else if (ch == '<')
+            buf_puts(&t, "&lt;");
+        else if (ch == '>')
+            buf_puts(&t, "&gt;");
+        else
+            buf_putc(&t, ch);
+    }
+    struct jw w;
+    jw_init(&w, &req->body);
+    jw_obj_begin(&w);
+    if (call != CALL_HOOK)
+        jw_kv_str(&w, "channel", c->channel);
+    jw_key(&w, "text");
+    jw_strn(&w, t.p ? t.p : "", t.len);
+    jw_obj_end(&w);
+    buf_release(&t);
+    e = jw_finish(&w);
+    if (!e)
+        e = recv_request_header(req, "Content-Type: application/json; charset=utf-8");
+    if (!e && call != CALL_HOOK)
+        e = recv_request_header(req, "Authorization: Bearer %s", c->token);
+    return e ? kb_fail(why, e, "slack: message too large") : KB_OK;
 }
 
 static kb_err slack_build(const struct receiver *r, const struct recv_job *job, int step,
@@ -247,6 +296,10 @@ static kb_err slack_build(const struct receiver *r, const struct recv_job *job, 
     bool have_tc = false;
     if (call == CALL_NONE) {
         e = KB_ENOTFOUND;
+        goto out;
+    }
+    if (recv_event_is(job, "ops")) { /* koban's own error: plain text, mention first */
+        e = ops_request(r, job, call, req, why);
         goto out;
     }
     if (!recv_issue(job)) {
@@ -373,7 +426,8 @@ static void slack_result(const struct receiver *r, const struct recv_job *job, i
     }
     if (json_get(v, "ok") && json_get(v, "ok")->type == JSON_TRUE) {
         struct kb_str ch = json_str(json_get(v, "channel")), ts = json_str(json_get(v, "ts"));
-        if (call == CALL_POST && !recv_event_is(job, "test") && !kb_str_empty(ts) &&
+        if (call == CALL_POST && !recv_event_is(job, "test") && !recv_event_is(job, "ops") &&
+            !kb_str_empty(ts) &&
             !kb_str_empty(ch))
             out->state = state_of(ch, ts);
         bool more = call == CALL_UPDATE && !recv_event_is(job, "opened");

@@ -161,7 +161,7 @@ def test_receiver_down_then_back():
 
 def test_bad_request_is_dead_lettered():
     fake = FakeSaaS().start()
-    d = setup(fake)
+    d = setup(fake, extra_routes='ops: {receiver: slack, mention: "<!subteam^S0PS>"}\n')
     try:
         fake.script("/v2/enqueue", "400", times=100)
         d.start()
@@ -173,6 +173,13 @@ def test_bad_request_is_dead_lettered():
             return rc == 0 and "pd" in out
         wait_for(dead, msg="the PagerDuty job is dead-lettered")
         eq(len(fake.requests("/v2/enqueue")), 1, "a 400 is not retried")
+        # koban's own error reaches the ops receiver, mention first, text escaped
+        wait_for(lambda: fake.requests("/api/chat.postMessage"), msg="ops message")
+        ops = [json.loads(r["body"]) for r in fake.requests("/api/chat.postMessage")]
+        eq(len(ops), 1, f"one ops message: {ops}")
+        check(ops[0]["text"].startswith("<!subteam^S0PS> koban gave up on a notification: pd"),
+              ops[0]["text"])
+        check("HTTP 400" in ops[0]["text"] or "400" in ops[0]["text"], ops[0]["text"])
         m = d.metrics()
         check(m.get('koban_notify_failed_total{receiver="pd"}', 0) >= 1, f"metrics: {m}")
     finally:
