@@ -10,13 +10,17 @@
 #   2. http_single  one event per request, many keep-alive connections
 #   3. ingest_file  `koban ingest` of an NDJSON file of CloudTrail events
 #   4. memory       daemon RSS per open issue after 1M distinct issues via HTTP
+#   6. notify       ingest with 1% of events notifying vs none, delivery rate per
+#                   receiver, RSS with 1M jobs queued for a receiver that is down
 #
 # Knobs (environment): BENCH_RUNS, BENCH_BATCH_REQUESTS, BENCH_BATCH_CONNS,
 # BENCH_SINGLE_REQUESTS, BENCH_SINGLE_CONNS, BENCH_INGEST_EVENTS,
 # BENCH_MEM_EVENTS, BENCH_MEM_RUNS, BENCH_DISTINCT, BENCH_DURATION_S,
 # BENCH_AM_BATCHES, BENCH_AM_SINGLE, BENCH_MAX_S (stop starting new runs
 # after this many seconds), BENCH_APPLY_WAIT_S (bound on waiting for the store), KOBAN_BENCH_DATA (CloudTrail samples),
-# KOBAN_AM_KIT (the Alertmanager load kit), BENCH_KEEP=1 (keep the temp dir).
+# KOBAN_AM_KIT (the Alertmanager load kit), BENCH_KEEP=1 (keep the temp dir);
+# notifications: BENCH_NOTIFY=0 (skip), BENCH_NOTIFY_REQUESTS, BENCH_NOTIFY_JOBS,
+# BENCH_NOTIFY_QUEUE_JOBS, BENCH_NOTIFY_QUEUE_RUNS, BENCH_NOTIFY_MAX_S (see section 6).
 set -euo pipefail
 
 BUILD=${1:?usage: bench/run.sh BUILD_DIR}
@@ -49,12 +53,13 @@ unset KOBAN_CONFIG
 TMP=$(mktemp -d /tmp/koban-bench.XXXXXX)
 RES=$TMP/results.txt
 : > "$RES"
-KPID="" AMPID=""
+KPID="" AMPID="" RPID=""
 T_START=$(date +%s)
 
 cleanup() {
     [ -n "$KPID" ] && kill -TERM "$KPID" 2>/dev/null && wait "$KPID" 2>/dev/null || true
     [ -n "$AMPID" ] && kill -TERM "$AMPID" 2>/dev/null && wait "$AMPID" 2>/dev/null || true
+    [ -n "$RPID" ] && kill -TERM "$RPID" 2>/dev/null && wait "$RPID" 2>/dev/null || true
     if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
@@ -71,11 +76,11 @@ free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0)
 elapsed() { echo $(( $(date +%s) - T_START )); }
 
 # ---- koban daemon -----------------------------------------------------------
-start_koban() { # DIR -> KPID, KURL
+start_koban() { # DIR [SERVE ARGS...] -> KPID, KURL
     local dir=$1
     mkdir -p "$dir"
     "$KOBAN" serve --data-dir "$dir" --listen 127.0.0.1:0 --syslog-udp '' --syslog-tcp '' \
-        --no-spool >> "$dir.log" 2>&1 &
+        --no-spool "${@:2}" >> "$dir.log" 2>&1 &
     KPID=$!
     for _ in $(seq 200); do
         if [ -s "$dir/serve.json" ] && grep -q "\"pid\":$KPID[,}]" "$dir/serve.json"; then
@@ -304,6 +309,133 @@ if [ -x "$BUILD/bench_rules" ]; then
         "$TMP/rules.txt" >> "$RES"
 fi
 
+# ---- 6. notifications (bench_notify; BENCH_NOTIFY=0 skips) ----------------------
+# a. The same HTTP batch load on `koban serve` three times per run, in rotating
+#    order: without notify.routes ("plain"); with a routing file whose one webhook
+#    receiver is bench_notify's responder ("notify": routing, outbox writes and
+#    delivery at once); and the same receiver with `rate: 1/h` ("held": routing
+#    and outbox writes only, the worker sends one job and then waits). 1 line in
+#    100 of the payload is a marker event (a new principal every time, eventName
+#    KobanBenchNotify) that a policy raises to high with the label bench=notify,
+#    which the route takes: 1% of events open an issue that notifies (flood
+#    control and reminders off, so each one is a job). Every server loads the same
+#    policy. Compared: events acknowledged and applied to the store per second
+#    (routing and outbox writes happen when applying).
+# b. bench_notify deliver: BENCH_NOTIFY_JOBS jobs, one webhook receiver, defaults.
+# c. bench_notify queue (the first BENCH_NOTIFY_QUEUE_RUNS runs): the receiver is
+#    down while 1,000,000 jobs are queued; RSS sampled every 100,000.
+# No new notify run starts after BENCH_NOTIFY_MAX_S seconds of this section.
+NOTIFY=${BENCH_NOTIFY:-1}
+NOTIFY_REQ=${BENCH_NOTIFY_REQUESTS:-10000}
+NOTIFY_JOBS=${BENCH_NOTIFY_JOBS:-50000}
+NOTIFY_QJOBS=${BENCH_NOTIFY_QUEUE_JOBS:-1000000}
+NOTIFY_QRUNS=${BENCH_NOTIFY_QUEUE_RUNS:-1}
+NOTIFY_MAX_S=${BENCH_NOTIFY_MAX_S:-360}
+BN=$BUILD/bench_notify
+NMIX=$TMP/notify_mix.ndjson
+ND=$TMP/notify
+if [ "$NOTIFY" = 0 ]; then
+    log "bench: notifications skipped (BENCH_NOTIFY=0)"
+elif [ ! -x "$BN" ]; then
+    log "bench: $BN not built; notifications skipped"
+elif ! "$BN" mix --templates "$TPL" --out "$NMIX" --every 100 > /dev/null; then
+    log "bench: bench_notify mix failed; notifications skipped"
+else
+    log "bench: notifications ($(elapsed)s)"
+    N0=$(date +%s)
+    mkdir -p "$ND/policies"
+    cat > "$ND/policies/bench-notify.yml" <<'YAML'
+id: bench-notify-marker
+title: The benchmark's marker events notify
+source: cloudtrail
+detection:
+  marker:
+    raw.eventName: KobanBenchNotify
+  condition: marker
+severity: high
+labels:
+  bench: notify
+YAML
+    "$BN" receiver --port-file "$ND/port" --max-s 3600 > "$ND/receiver.out" 2>&1 &
+    RPID=$!
+    for _ in $(seq 100); do [ -s "$ND/port" ] && break; sleep 0.1; done
+    for held in "" "    rate: 1/h"; do
+        cat > "$ND/routes${held:+_held}.yaml" <<YAML
+receivers:
+  - name: bench
+    type: webhook
+    url: http://127.0.0.1:$(cat "$ND/port")/hook
+    token: bench-secret
+$held
+route:
+  routes:
+    - match: {labels: {bench: notify}}
+      receiver: bench
+flood: off
+flood_rule: off
+reminders: off
+YAML
+    done
+    printf 'policies:\n  dir: "%s"\n' "$ND/policies" > "$ND/plain.yaml"
+    printf 'policies:\n  dir: "%s"\nnotify:\n  routes: "%s"\n' "$ND/policies" \
+        "$ND/routes.yaml" > "$ND/notify.yaml"
+    printf 'policies:\n  dir: "%s"\nnotify:\n  routes: "%s"\n' "$ND/policies" \
+        "$ND/routes_held.yaml" > "$ND/held.yaml"
+    # DISTINCT rounded to a multiple of 100 so the marker share is exactly 1%.
+    NDIST=$(( (DISTINCT + 99) / 100 * 100 ))
+    for r in $(seq "$RUNS"); do
+        if [ $(( $(date +%s) - N0 )) -gt "$NOTIFY_MAX_S" ]; then
+            log "bench: notify budget (${NOTIFY_MAX_S}s) spent after $((r-1)) runs"
+            break
+        fi
+        log "bench: notify run $r/$RUNS ($(elapsed)s)"
+        case $((r % 3)) in
+            1) modes="plain notify held" ;;
+            2) modes="notify held plain" ;;
+            *) modes="held plain notify" ;;
+        esac
+        rate_plain="" rate_notify="" rate_held=""
+        for m in $modes; do
+            d=$TMP/k_notify_${m}_$r
+            start_koban "$d" --config "$ND/$m.yaml"
+            "$LOAD" --url "$KURL" --payload "$NMIX" --batch 100 --connections "$BATCH_CONNS" \
+                --requests 20 --distinct "$NDIST" --id-base 900000000 > /dev/null
+            line=$("$LOAD" --url "$KURL" --payload "$NMIX" --batch 100 --connections "$BATCH_CONNS" \
+                --requests "$NOTIFY_REQ" --duration-s "$DUR" --distinct "$NDIST" --server-pid "$KPID") || true
+            sent=$(metric 'koban_notify_sent_total{receiver="bench"}' || true)
+            w=$(wait_applied); acc=$(kv "$line" accepted); el=$(kv "$line" elapsed_s)
+            jobs=$(metric koban_notify_jobs_total || true)
+            log "  $m: $line; applied ${w}s after the last ack; jobs ${jobs:-0}, sent by then ${sent:-0}"
+            rate=$(awk -v a="$acc" -v e="$el" -v w="$w" 'BEGIN{if (a > 0 && e+w > 0) printf "%.0f", a/(e+w)}')
+            record "notify_ingest_$m" "$rate"
+            case $m in plain) rate_plain=$rate ;; notify) rate_notify=$rate ;; *) rate_held=$rate ;; esac
+            record notify_http_errors "$(kv "$line" errors)"
+            if [ "$m" = notify ]; then
+                record notify_jobs_pct "$(awk -v j="${jobs:-0}" -v a="$acc" 'BEGIN{if (a > 0) printf "%.3f", 100*j/a}')"
+                record notify_sent_during_pct "$(awk -v s="${sent:-0}" -v j="${jobs:-0}" 'BEGIN{if (j > 0) printf "%.1f", 100*s/j}')"
+            fi
+            stop_koban; rm -rf "$d" "$d.log"
+        done
+        ratio_of() { awk -v p="$rate_plain" -v n="$1" 'BEGIN{if (p > 0 && n > 0) printf "%.3f", n/p}'; }
+        record notify_ratio_notify "$(ratio_of "$rate_notify")"
+        record notify_ratio_held "$(ratio_of "$rate_held")"
+        line=$("$BN" deliver --jobs "$NOTIFY_JOBS" --receivers 1 --timeout-s 120) || true
+        log "  deliver: $line"
+        record notify_deliver "$(kv "$line" per_receiver_per_s)"
+        if [ "$r" -le "$NOTIFY_QRUNS" ]; then
+            out=$("$BN" queue --jobs "$NOTIFY_QJOBS" --sample-every $(( NOTIFY_QJOBS / 10 ))) || true
+            log "  queue (receiver down): $(printf '%s' "$out" | tr '\n' ' ')"
+            line=$(printf '%s\n' "$out" | tail -1)
+            record notify_queue_growth_mib "$(awk -v k="$(kv "$line" growth_kb)" 'BEGIN{if (k != "") printf "%.1f", k/1024}')"
+            record notify_queue_half_mib "$(awk -v k="$(kv "$line" half_growth_kb)" 'BEGIN{if (k != "") printf "%.1f", k/1024}')"
+            record notify_queue_max_mib "$(awk -v k="$(kv "$line" rss_max_kb)" 'BEGIN{if (k != "") printf "%.1f", k/1024}')"
+        fi
+    done
+    kill -TERM "$RPID" 2>/dev/null && wait "$RPID" 2>/dev/null || true
+    RPID=""
+    log "  responder: $(cat "$ND/receiver.out")"
+fi
+
 # ---- summary ------------------------------------------------------------------
 stats() { # KEY -> "median min max n" (empty when no value)
     awk -v k="$1" '$1==k && $2 != "" {print $2}' "$RES" | sort -g | awk '
@@ -360,6 +492,17 @@ row "   naive loop" rules:aws_naive_eps ev/s "" "" - 0
 row "   end to end (json_parse + match)" rules:aws_e2e_eps ev/s "" "" - 0
 row "   all rules, % of the 57-rule rate" rules:all_vs_aws_pct % "" ">= 25" ge 25
 row "   load of all rules" rules:all_load_ms ms "" "<= 2000" le 2000
+row "6. notify: ingest, 1% notifying/none" notify_ratio_held x "" ">= 0.90" ge 0.90
+row "   ... and delivering meanwhile" notify_ratio_notify x "" "" - 0
+row "   without notify.routes (applied)" notify_ingest_plain ev/s "" "" - 0
+row "   1% notifying, delivery held" notify_ingest_held ev/s "" "" - 0
+row "   1% notifying, delivering" notify_ingest_notify ev/s "" "" - 0
+row "   jobs written, % of events" notify_jobs_pct % "" "" - 0
+row "   jobs sent by the end of the load" notify_sent_during_pct % "" "" - 0
+row "   notify: delivery per receiver" notify_deliver jobs/s "" ">= 5,000" ge 5000
+row "   notify: RSS growth, 1M queued" notify_queue_growth_mib MiB "" "<= 16" le 16
+row "   ... over the second half" notify_queue_half_mib MiB "" "" - 0
+row "   ... peak RSS" notify_queue_max_mib MiB "" "" - 0
 for k in $(awk '$1 ~ /^json:/ {print $1}' "$RES" | sort -u); do
     row "${k#json:}" "$k" "" "" "" - 0
 done
