@@ -58,6 +58,7 @@ struct daemon {
     struct intake *intake;
     struct triage *triage;
     struct notify *notify; /* NULL without notify.routes */
+    struct db_gate *gate;  /* the store connections' writer turns */
     struct pipeline *pipeline;
     struct spool *spool;
     struct syslog_net *syslog;
@@ -127,6 +128,7 @@ static void daemon_stop(struct daemon *d)
     spool_stop(d->spool);
     pipeline_stop(d->pipeline);
     notify_free(d->notify); /* after the pipeline and the API, which tell it */
+    db_gate_free(d->gate);  /* after every connection that used it */
     triage_free(d->triage);
     intake_free(d->intake);
     journal_close(d->journal);
@@ -253,6 +255,9 @@ int cmd_serve(int argc, char **argv)
         po.triage = d.triage;
         io.triage = d.triage;
     }
+    if (!e)
+        e = db_gate_new(&d.gate);
+    po.gate = d.gate;
     if (!e && d.cfg.notify.routes && *d.cfg.notify.routes && (stage = "notifications")) {
         struct notify_opts no = {
             .routes_path = d.cfg.notify.routes, .db_path = dbpath,
@@ -261,7 +266,7 @@ int cmd_serve(int argc, char **argv)
                         .backoff_base_ms = d.cfg.notify.backoff_base_ms,
                         .backoff_cap_ms = d.cfg.notify.backoff_cap_ms,
                         .max_attempts = (int)d.cfg.notify.max_attempts,
-                        .poll_ms = d.cfg.notify.poll_ms}};
+                        .poll_ms = d.cfg.notify.poll_ms, .gate = d.gate}};
         e = notify_new(&no, &d.notify, &why);
         if (!e)
             po.notifier = notify_notifier(d.notify);
@@ -284,6 +289,8 @@ int cmd_serve(int argc, char **argv)
         e = syslog_net_start(&d.cfg, d.intake, &d.syslog, &why);
     if (!e && (stage = "issues API"))
         e = api_issues_new(dbpath, &d.api, &why);
+    if (!e)
+        api_issues_gate(d.api, d.gate);
     if (!e && d.notify)
         api_issues_notify(d.api, notify_notifier(d.notify));
     if (!e && (stage = "http")) {

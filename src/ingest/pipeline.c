@@ -74,6 +74,8 @@ kb_err pipeline_new(struct journal *j, const char *db_path, const struct pipelin
     p->lim.max_depth = p->o.max_json_depth ? p->o.max_json_depth : 64;
     p->lim.max_bytes = p->o.max_event_bytes ? p->o.max_event_bytes : 1024 * 1024;
     kb_err e = db_open(db_path, DB_DAEMON, p->o.cache_mib, &p->db, why);
+    if (!e)
+        db_use_gate(p->db, p->o.gate);
     if (e) {
         free(p);
         return e;

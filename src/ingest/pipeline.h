@@ -38,6 +38,8 @@ struct pipeline_opts {
     struct triage *triage;   /* rules and policies (ingest/triage.h), borrowed:
                                 it must outlive the pipeline, and only the
                                 pipeline's thread uses it; NULL = none */
+    struct db_gate *gate;    /* writer gate shared with the daemon's other
+                                store connections (store/db.h); NULL: none */
     struct notifier *notifier; /* notifications (notify/notifier.h), borrowed:
                                   every issue change becomes outbox jobs in
                                   the batch's transaction, and between

@@ -532,7 +532,9 @@ kb_err deliver_start(struct deliver *d, struct kb_why *why)
             if (!w->rng)
                 w->rng = 1;
             arena_init(&w->arena, PAYLOAD_ARENA);
-            if ((e = db_open(d->db_path, DB_DAEMON, 4, &w->db, why)))
+            if (!(e = db_open(d->db_path, DB_DAEMON, 4, &w->db, why)))
+                db_use_gate(w->db, d->c.gate);
+            if (e)
                 break;
             if ((e = http_client_new(&ho, &w->http))) {
                 kb_fail(why, e, "deliver: cannot create an HTTP client");

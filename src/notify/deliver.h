@@ -46,6 +46,8 @@
 #define DELIVER_MAX_STEPS 16          /* requests per job; past it, dead */
 #define DELIVER_MAX_PAYLOAD (8 << 20) /* bytes of one job's payload */
 
+struct db_gate;
+
 struct deliver_config {
     const char *db_path;        /* the store (koban.db) */
     int64_t connect_timeout_ms; /* 0: 5000 */
@@ -63,6 +65,7 @@ struct deliver_config {
      * and "ops" jobs never cause another. */
     const char *ops_receiver;
     const char *ops_mention;
+    struct db_gate *gate;       /* writer gate (store/db.h), borrowed; NULL: none */
 };
 
 struct deliver_target {

@@ -2,6 +2,8 @@
 #include "store/db.h"
 #include "store/db_internal.h"
 
+#include <pthread.h>
+
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +221,7 @@ void db_close(struct db *db)
 {
     if (!db)
         return;
+    db_rollback(db); /* an open transaction, and the gate turn with it */
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(db->st[i]);
     for (int i = 0; i < DB_OUTBOX_STMT_MAX; i++)
@@ -237,20 +240,83 @@ static kb_err step_done(struct db *db, sqlite3_stmt *st)
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? KB_OK : KB_EDB;
 }
 
+struct db_gate {
+    pthread_mutex_t mu;
+    pthread_cond_t turn;
+    uint64_t next;    /* the next ticket to hand out */
+    uint64_t serving; /* the ticket whose holder may write */
+};
+
+kb_err db_gate_new(struct db_gate **out)
+{
+    struct db_gate *g = kb_calloc(1, sizeof *g);
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->turn, NULL);
+    *out = g;
+    return KB_OK;
+}
+
+void db_gate_free(struct db_gate *g)
+{
+    if (!g)
+        return;
+    pthread_cond_destroy(&g->turn);
+    pthread_mutex_destroy(&g->mu);
+    free(g);
+}
+
+void db_use_gate(struct db *db, struct db_gate *g)
+{
+    db->gate = g;
+}
+
+static void gate_enter(struct db *db)
+{
+    struct db_gate *g = db->gate;
+    if (!g || db->gate_held)
+        return;
+    pthread_mutex_lock(&g->mu);
+    uint64_t t = g->next++;
+    while (g->serving != t)
+        pthread_cond_wait(&g->turn, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+    db->gate_held = true;
+}
+
+static void gate_leave(struct db *db)
+{
+    struct db_gate *g = db->gate;
+    if (!g || !db->gate_held)
+        return;
+    db->gate_held = false;
+    pthread_mutex_lock(&g->mu);
+    g->serving++;
+    pthread_cond_broadcast(&g->turn);
+    pthread_mutex_unlock(&g->mu);
+}
+
 kb_err db_begin(struct db *db)
 {
-    return step_done(db, db->st[S_BEGIN]);
+    gate_enter(db);
+    kb_err e = step_done(db, db->st[S_BEGIN]);
+    if (e)
+        gate_leave(db);
+    return e;
 }
 
 kb_err db_commit(struct db *db)
 {
-    return step_done(db, db->st[S_COMMIT]);
+    kb_err e = step_done(db, db->st[S_COMMIT]);
+    if (!e || sqlite3_get_autocommit(db->h))
+        gate_leave(db); /* committed, or SQLite rolled it back itself */
+    return e;
 }
 
 void db_rollback(struct db *db)
 {
     if (!sqlite3_get_autocommit(db->h))
         step_done(db, db->st[S_ROLLBACK]);
+    gate_leave(db);
 }
 
 kb_err db_checkpoint_get(struct db *db, const char *consumer, uint64_t *seq)

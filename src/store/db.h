@@ -46,6 +46,19 @@ kb_err db_open(const char *path, enum db_mode mode, unsigned cache_mib, struct d
                struct kb_why *why);
 void db_close(struct db *db);
 
+/* A writer gate: connections of one process that share it take turns at
+ * write transactions in arrival order (a ticket lock around db_begin ..
+ * commit/rollback). Without it SQLite's busy handler decides, and a thread
+ * that commits and begins again at once (the pipeline under sustained load)
+ * kept the delivery threads waiting for as long as the load lasted.
+ * Owner: the caller of db_gate_new (free it after every db using it). */
+struct db_gate;
+kb_err db_gate_new(struct db_gate **out);
+void db_gate_free(struct db_gate *g);
+/* Makes db's write transactions take turns at g (borrowed; NULL: none).
+ * Not while a transaction is open. */
+void db_use_gate(struct db *db, struct db_gate *g);
+
 kb_err db_begin(struct db *db);
 kb_err db_commit(struct db *db);
 void db_rollback(struct db *db);

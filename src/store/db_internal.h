@@ -11,12 +11,17 @@
 #define KOBAN_DB_INTERNAL_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 
 #define DB_STMT_MAX 32        /* db.c's prepared statements (enum stmt_id) */
 #define DB_OUTBOX_STMT_MAX 24 /* db_outbox.c's */
 
+struct db_gate;
+
 struct db {
     sqlite3 *h;
+    struct db_gate *gate; /* borrowed; NULL: none (db_use_gate) */
+    bool gate_held;       /* between db_begin and commit/rollback */
     sqlite3_stmt *st[DB_STMT_MAX];
     sqlite3_stmt *outbox[DB_OUTBOX_STMT_MAX];
 };

@@ -22,6 +22,11 @@ void api_issues_notify(struct api_issues *a, struct notifier *n)
     a->notifier = n;
 }
 
+void api_issues_gate(struct api_issues *a, struct db_gate *g)
+{
+    db_use_gate(a->db, g);
+}
+
 kb_err api_issues_new(const char *db_path, struct api_issues **out, struct kb_why *why)
 {
     struct api_issues *a = kb_calloc(1, sizeof *a);

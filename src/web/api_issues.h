@@ -20,6 +20,9 @@ kb_err api_issues_new(const char *db_path, struct api_issues **out, struct kb_wh
  * (PagerDuty acknowledge and resolve, ...). NULL: none. */
 struct notifier;
 void api_issues_notify(struct api_issues *a, struct notifier *n);
+/* Its write transactions take turns at g (store/db.h; borrowed). */
+struct db_gate;
+void api_issues_gate(struct api_issues *a, struct db_gate *g);
 void api_issues_free(struct api_issues *a);
 /* A web_deps.route callback; ctx is the struct api_issues. */
 kb_err api_issues_route(void *ctx, const struct web_request *req, struct web_response *resp);
