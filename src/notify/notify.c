@@ -17,6 +17,21 @@ static void kick(void *ctx)
     deliver_kick(ctx);
 }
 
+/* Requests in flight per receiver when the routing file does not say.
+ * Order per issue holds at any concurrency (a job waits for the earlier
+ * ones of its issue); what differs is what the service tolerates: GitHub
+ * asks for mutations one at a time (secondary rate limits) and Slack allows
+ * about one message per second per channel, while PagerDuty's Events API
+ * and a webhook take parallel requests. */
+static unsigned concurrency_of(const struct route_set *rs, size_t i)
+{
+    unsigned c = route_receiver_concurrency(rs, i);
+    if (c)
+        return c;
+    const char *type = route_receiver(rs, i)->type;
+    return !strcmp(type, "pagerduty") || !strcmp(type, "webhook") ? 2 : 1;
+}
+
 kb_err notify_new(const struct notify_opts *o, struct notify **out, struct kb_why *why)
 {
     *out = NULL;
@@ -41,7 +56,7 @@ kb_err notify_new(const struct notify_opts *o, struct notify **out, struct kb_wh
             else
                 t[i] = (struct deliver_target){
                     .receiver = n->recv[i],
-                    .concurrency = route_receiver_concurrency(n->rs, i),
+                    .concurrency = concurrency_of(n->rs, i),
                     .rate_per_sec = route_receiver_rate(n->rs, i)};
         }
     }
