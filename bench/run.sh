@@ -321,7 +321,8 @@ fi
 #    control and reminders off, so each one is a job). Every server loads the same
 #    policy. Compared: events acknowledged and applied to the store per second
 #    (routing and outbox writes happen when applying).
-# b. bench_notify deliver: BENCH_NOTIFY_JOBS jobs, one webhook receiver, defaults.
+# b. bench_notify deliver: BENCH_NOTIFY_JOBS jobs, one webhook receiver at koban serve's
+#    default concurrency for webhooks (2; notify/notify.c).
 # c. bench_notify queue (the first BENCH_NOTIFY_QUEUE_RUNS runs): the receiver is
 #    down while 1,000,000 jobs are queued; RSS sampled every 100,000.
 # No new notify run starts after BENCH_NOTIFY_MAX_S seconds of this section.
@@ -419,7 +420,7 @@ YAML
         ratio_of() { awk -v p="$rate_plain" -v n="$1" 'BEGIN{if (p > 0 && n > 0) printf "%.3f", n/p}'; }
         record notify_ratio_notify "$(ratio_of "$rate_notify")"
         record notify_ratio_held "$(ratio_of "$rate_held")"
-        line=$("$BN" deliver --jobs "$NOTIFY_JOBS" --receivers 1 --timeout-s 120) || true
+        line=$("$BN" deliver --jobs "$NOTIFY_JOBS" --receivers 1 --concurrency 2 --timeout-s 120) || true
         log "  deliver: $line"
         record notify_deliver "$(kv "$line" per_receiver_per_s)"
         if [ "$r" -le "$NOTIFY_QRUNS" ]; then
