@@ -7,6 +7,7 @@ letter, reported, not retried)."""
 import json
 import os
 import tempfile
+import time
 
 from fakesaas import FakeSaaS
 from kobantest import Daemon, Results, check, eq, koban, wait_for
@@ -67,6 +68,7 @@ notify:
   backoff_cap_ms: 400
   timeout_ms: 2000
   max_attempts: 20
+  repeat_interval_s: 1
 """)
     return Daemon(config=cfg, syslog=False, spool=False)
 
@@ -117,6 +119,21 @@ def test_life_of_an_issue():
         eq(st, 200, body)
         wait_for(lambda: fake.state()["pagerduty"].get(dedup, {}).get("status") ==
                  "acknowledged", msg=f"PagerDuty acknowledged: {fake.state()['pagerduty']}")
+        def comments():
+            return sum(len(v) for v in fake.state()["github_comments"].values())
+        wait_for(lambda: fake.state()["pagerduty"].get(dedup, {}).get("status") ==
+                 "acknowledged" and comments() >= 3, msg="ack delivered everywhere")
+        before = comments()
+        time.sleep(1.2)  # past the repeat interval: a repeat is told once
+        d.post_events(ct("CreateUser", "alice", 4))
+        wait_for(lambda: comments() == before + 1,
+                 msg=f"GitHub comment for the repeat: {fake.state()['github_comments']}")
+        st, _, body = d.request("POST", f"/v1/issues/{iid}/close",
+                                json.dumps({"reason": "fixed for good", "by": "ann"}))
+        eq(st, 200, body)
+        wait_for(lambda: gh_issue(fake)[0]["state"] == "closed", msg="GitHub issue closed again")
+        wait_for(lambda: fake.state()["pagerduty"].get(dedup, {}).get("status") == "resolved",
+                 msg=f"PagerDuty resolved again: {fake.state()['pagerduty']}")
         eq(len(gh_issue(fake)), 1, "one GitHub issue for the whole life")
         def jobs():
             rc, out, err = koban("outbox", "list", "--data-dir", d.data, "--json")
@@ -129,9 +146,10 @@ def test_life_of_an_issue():
         got = [(j["receiver"], j["event"]) for j in jobs()]
         eq(got, [("gh", "opened"), ("pd", "opened"), ("slack", "opened"), ("gh", "closed"),
                  ("pd", "closed"), ("gh", "reopened"), ("pd", "reopened"),
-                 ("gh", "acknowledged"), ("pd", "acknowledged")], "one job per change")
+                 ("gh", "acknowledged"), ("pd", "acknowledged"), ("gh", "repeated"),
+                 ("pd", "repeated"), ("gh", "closed"), ("pd", "closed")], "one job per change")
         m = d.metrics()
-        eq(m.get('koban_notify_sent_total{receiver="gh"}', 0), 4, f"metrics: {m}")
+        eq(m.get('koban_notify_sent_total{receiver="gh"}', 0), 6, f"metrics: {m}")
     finally:
         d.stop()
         d.cleanup()
