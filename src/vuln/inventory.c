@@ -107,6 +107,12 @@ kb_err inventory_detect(const char *filename, const char *text, size_t len,
             *out = by_name[i].f;
             return KB_OK;
         }
+    /* requirements-dev.txt, requirements/prod.txt, dev-requirements.txt */
+    if ((strstr(base, "requirements") || (filename && strstr(filename, "requirements/"))) &&
+        ends_with(base, ".txt")) {
+        *out = INV_REQUIREMENTS;
+        return KB_OK;
+    }
     /* by content */
     if (has(text, len, "\"bomFormat\"") && has(text, len, "CycloneDX"))
         *out = INV_CYCLONEDX;
@@ -124,6 +130,19 @@ kb_err inventory_detect(const char *filename, const char *text, size_t len,
         *out = INV_APK;
     else if (rpm_line(text, len))
         *out = INV_RPM;
+    else if (at_line_start(text, len, "module ") && (at_line_start(text, len, "go ") ||
+                                                     at_line_start(text, len, "require")))
+        *out = INV_GO_MOD;
+    else if (has(text, len, "/go.mod h1:"))
+        *out = INV_GO_SUM;
+    else if (at_line_start(text, len, "[[package]]") && has(text, len, "checksum = \""))
+        *out = INV_CARGO_LOCK;
+    else if (at_line_start(text, len, "[[package]]") && has(text, len, "python-versions"))
+        *out = INV_POETRY_LOCK;
+    else if (at_line_start(text, len, "GEM") && has(text, len, "  specs:"))
+        *out = INV_GEMFILE_LOCK;
+    else if (has(text, len, "\"packages-dev\"") && has(text, len, "\"content-hash\""))
+        *out = INV_COMPOSER_LOCK;
     else
         return KB_ENOTFOUND;
     return KB_OK;
