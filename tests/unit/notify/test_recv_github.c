@@ -156,6 +156,33 @@ static void test_crash_during_create(void)
     receiver_free(r);
 }
 
+/* A create went out and its answer was lost (koban killed): for a while
+ * GitHub's search may not show the new issue yet, so a retry that finds
+ * nothing waits instead of creating a second one. */
+static void test_create_in_flight_waits(void)
+{
+    struct receiver *r = make();
+    struct tissue is = tissue_default();
+    struct tjob t;
+    tjob_init(&t, "opened", &is, NULL, NULL, NULL);
+    struct recv_response resp = tresp(200, NOT_FOUND);
+    struct recv_result res;
+    T_EQ_INT(tresult(r, &t, 0, &resp, &res), RECV_NEXT);
+    T_CHECKF(t.state && strstr(t.state, "\"creating\":") != NULL, "%s", t.state);
+    t.job.attempt = 2; /* claimed again after the crash: searches first */
+    struct recv_request req;
+    step_req(r, &t, 1, &req, "GET",
+             "http://127.0.0.1:7/search/issues?q=%22koban%3Afp%3D" FP
+             "%22%20repo%3Aacme%2Falerts%20is%3Aissue%20in%3Abody&per_page=20");
+    recv_request_release(&req);
+    resp = tresp(200, NOT_FOUND);
+    T_EQ_INT(tresult(r, &t, 1, &resp, &res), RECV_RETRY);
+    T_CHECKF(res.retry_after_ms > 0 && res.retry_after_ms <= 10000, "%lld",
+             (long long)res.retry_after_ms);
+    tjob_free(&t);
+    receiver_free(r);
+}
+
 static void test_repeated_comment(void)
 {
     struct receiver *r = make();
@@ -358,6 +385,7 @@ int main(void)
     T_RUN(test_config);
     T_RUN(test_open_create);
     T_RUN(test_crash_during_create);
+    T_RUN(test_create_in_flight_waits);
     T_RUN(test_repeated_comment);
     T_RUN(test_reopen_and_close);
     T_RUN(test_limits_and_failures);
