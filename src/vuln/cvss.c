@@ -141,7 +141,7 @@ kb_err cvss_parse_n(const char *s, size_t n, unsigned flags, struct cvss *out, s
 
     struct cvss c;
     memset(&c, 0, sizeof c);
-    size_t pos;
+    size_t pos = 0;
     kb_err e = parse_prefix(s, n, &c.version, &pos, why);
     if (e)
         return e;
