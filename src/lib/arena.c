@@ -14,9 +14,15 @@ struct arena_block {
 
 void arena_init(struct arena *a, size_t limit)
 {
+    arena_init_sized(a, limit, 0);
+}
+
+void arena_init_sized(struct arena *a, size_t limit, size_t first_block)
+{
     a->head = a->full = NULL;
     a->used = 0;
     a->limit = limit;
+    a->first = first_block;
 }
 
 void *arena_alloc(struct arena *a, size_t n)
@@ -30,7 +36,8 @@ void *arena_alloc(struct arena *a, size_t n)
         return NULL;
     struct arena_block *b = a->head;
     if (!b || b->size - b->off < n) {
-        size_t size = n > ARENA_BLOCK_MIN ? n : ARENA_BLOCK_MIN;
+        size_t min = a->first ? a->first : ARENA_BLOCK_MIN;
+        size_t size = n > min ? n : min;
         if (b && b->size * 2 > size && b->size * 2 <= 4 * 1024 * 1024)
             size = b->size * 2;
         struct arena_block *nb = kb_malloc(sizeof *nb + size);

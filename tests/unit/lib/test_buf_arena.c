@@ -182,6 +182,26 @@ static void test_arena_reset_reuse(void)
     arena_release(&a); /* twice is harmless */
 }
 
+/* A small first block: allocations still succeed past it (later blocks
+ * double), the limit still holds, and memory is released. */
+static void test_arena_sized(void)
+{
+    struct arena a;
+    arena_init_sized(&a, 1u << 20, 1024);
+    char *first = arena_alloc(&a, 100);
+    T_CHECK(first != NULL);
+    for (int i = 0; i < 200; i++) {
+        char *p = arena_alloc(&a, 500);
+        T_CHECK(p != NULL);
+        if (p)
+            memset(p, i, 500);
+    }
+    T_CHECK(arena_alloc(&a, 1u << 20) == NULL); /* over the limit */
+    arena_reset(&a);
+    T_CHECK(arena_alloc(&a, 4000) != NULL);
+    arena_release(&a);
+}
+
 static void test_arena_large(void)
 {
     struct arena a = ARENA_INIT(64u << 20);
@@ -212,6 +232,7 @@ static void test_arena_large(void)
 int main(void)
 {
     T_RUN(test_buf_basics);
+    T_RUN(test_arena_sized);
     T_RUN(test_buf_max);
     T_RUN(test_buf_printf);
     T_RUN(test_buf_take);
