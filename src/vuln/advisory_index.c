@@ -1,5 +1,6 @@
 /* advisory_index.c — OSV records loaded from files, grouped, indexed by package. */
 #include "vuln/advisory_index.h"
+#include "vuln/advisory_index_internal.h"
 
 #include "lib/arena.h"
 #include "lib/json.h"
@@ -15,48 +16,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define KEY_MAX (OSV_MAX_STRING * 2 + 2)
-
-/* A kept record's derived facts. */
-struct rec_info {
-    size_t group;
-    int severity;
-    double score;
-    const char *from;
-    const char *note;
-};
-
-struct group_info {
-    const char **aliases;
-    size_t naliases;
-};
-
-/* (key, record) before sorting; one per distinct package of a record. */
-struct pair {
-    const char *key;
-    uint32_t rec;
-};
-
-struct slot {
-    const char *key; /* NULL: empty */
-    uint32_t start, n; /* range of recs[] */
-};
-
-struct advidx {
-    struct osv_record **recs;
-    size_t nrecs, caprecs;
-    char **errors;
-    size_t nerrors, errors_total;
-    bool finished;
-    struct osv_groups groups;
-    struct rec_info *info;      /* per record */
-    struct group_info *ginfo;   /* per group */
-    struct slot *table;         /* open addressing, power of two */
-    size_t tabsize, nkeys;
-    uint32_t *postings;         /* record indexes, grouped by key */
-    struct arena arena;         /* keys and alias lists */
-};
 
 kb_err advidx_new(struct advidx **out)
 {
@@ -81,7 +40,13 @@ void advidx_free(struct advidx *idx)
     if (idx->finished)
         osv_groups_release(&idx->groups);
     free(idx->info);
-    free(idx->ginfo);
+    for (size_t g = 0; g < idx->ngrps; g++)
+        advidx_grp_clear(&idx->grps[g]);
+    free(idx->grps);
+    free(idx->freeg);
+    free(idx->ids);
+    for (size_t i = 0; i < idx->tabsize; i++)
+        free(idx->table[i].own);
     free(idx->table);
     free(idx->postings);
     arena_release(&idx->arena);
@@ -327,7 +292,7 @@ bool advidx_key(const char *ecosystem, const char *name, char *out, size_t outsz
     return true;
 }
 
-static uint64_t key_hash(const char *s)
+uint64_t advidx_key_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
     for (; *s; s++)
@@ -376,7 +341,7 @@ static int ghsa_severity(const char *raw)
     return sev;
 }
 
-static void rec_severity(const struct osv_record *r, struct rec_info *ri)
+void advidx_rec_severity(const struct osv_record *r, struct rec_info *ri)
 {
     ri->score = -1;
     ri->from = NULL;
@@ -419,43 +384,97 @@ static int str_cmp(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static kb_err build_aliases(struct advidx *idx, struct kb_why *why)
+/* The sorted, distinct ids of members[0..n) and their aliases, but key,
+ * into *list (kb_malloc'd when own, else in the arena; NULL when none). */
+kb_err advidx_group_aliases(struct advidx *idx, const size_t *members, size_t n,
+                            const char *key, bool own, const char ***list, size_t *nlist)
 {
-    idx->ginfo = kb_calloc(idx->groups.n ? idx->groups.n : 1, sizeof *idx->ginfo);
-    const char **tmp = NULL;
-    size_t cap = 0;
+    size_t total = 0;
+    for (size_t m = 0; m < n; m++)
+        total += 1 + idx->recs[members[m]]->naliases;
+    const char **tmp = kb_malloc((total ? total : 1) * sizeof *tmp);
+    size_t k = 0;
+    for (size_t m = 0; m < n; m++) {
+        const struct osv_record *r = idx->recs[members[m]];
+        tmp[k++] = r->id;
+        for (size_t a = 0; a < r->naliases; a++)
+            tmp[k++] = r->aliases[a];
+    }
+    if (k)
+        qsort(tmp, k, sizeof *tmp, str_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < k; i++)
+        if (strcmp(tmp[i], key) != 0 && (u == 0 || strcmp(tmp[u - 1], tmp[i]) != 0))
+            tmp[u++] = tmp[i];
+    *list = NULL;
+    *nlist = u;
+    if (!u) {
+        free(tmp);
+        return KB_OK;
+    }
+    if (own) {
+        *list = tmp;
+        return KB_OK;
+    }
+    *list = arena_alloc(&idx->arena, u * sizeof **list);
+    if (*list)
+        memcpy(*list, tmp, u * sizeof **list);
+    free(tmp);
+    return *list ? KB_OK : KB_ETOOBIG;
+}
+
+static kb_err build_groups(struct advidx *idx, struct kb_why *why)
+{
+    idx->ngrps = idx->capgrps = idx->nlive = idx->groups.n;
+    idx->grps = kb_calloc(idx->ngrps ? idx->ngrps : 1, sizeof *idx->grps);
     for (size_t g = 0; g < idx->groups.n; g++) {
         const struct osv_group *gr = &idx->groups.groups[g];
-        size_t n = 0;
+        struct advidx_grp *x = &idx->grps[g];
+        x->key = gr->key;
+        x->members = gr->members;
+        x->n = gr->n;
+        if (advidx_group_aliases(idx, gr->members, gr->n, gr->key, false, &x->aliases,
+                                 &x->naliases) != KB_OK)
+            return kb_fail(why, KB_ETOOBIG, "advisory index: out of arena");
         for (size_t m = 0; m < gr->n; m++) {
             const struct osv_record *r = idx->recs[gr->members[m]];
-            size_t need = n + 1 + r->naliases;
-            if (need > cap) {
-                cap = need * 2;
-                tmp = kb_realloc(tmp, cap * sizeof *tmp);
-            }
-            tmp[n++] = r->id;
+            advidx_id_put(idx, r->id, (uint32_t)g);
             for (size_t a = 0; a < r->naliases; a++)
-                tmp[n++] = r->aliases[a];
+                advidx_id_put(idx, r->aliases[a], (uint32_t)g);
         }
-        if (n)
-            qsort(tmp, n, sizeof *tmp, str_cmp);
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(tmp[i], gr->key) != 0 && (k == 0 || strcmp(tmp[k - 1], tmp[i]) != 0))
-                tmp[k++] = tmp[i];
-        const char **list = k ? arena_alloc(&idx->arena, k * sizeof *list) : NULL;
-        if (k && !list) {
-            free(tmp);
-            return kb_fail(why, KB_ETOOBIG, "advisory index: out of arena");
-        }
-        if (k)
-            memcpy(list, tmp, k * sizeof *list);
-        idx->ginfo[g].aliases = list;
-        idx->ginfo[g].naliases = k;
     }
-    free(tmp);
     return KB_OK;
+}
+
+void advidx_make_hit(const struct advidx *idx, uint32_t ri, const struct osv_match *m,
+                     struct advidx_hit *hit)
+{
+    const struct rec_info *inf = &idx->info[ri];
+    const struct advidx_grp *g = &idx->grps[inf->group];
+    *hit = (struct advidx_hit){
+        .record = idx->recs[ri],
+        .match = m,
+        .group_key = g->key,
+        .aliases = g->aliases,
+        .naliases = g->naliases,
+        .severity = inf->severity,
+        .score = inf->score,
+        .severity_from = inf->from,
+        .note = inf->note,
+    };
+}
+
+const struct slot *advidx_slot(const struct advidx *idx, const char *key)
+{
+    if (!idx->table)
+        return NULL;
+    size_t h = advidx_key_hash(key) & (idx->tabsize - 1);
+    for (size_t probes = 0; probes < idx->tabsize && idx->table[h].key; probes++) {
+        if (strcmp(idx->table[h].key, key) == 0)
+            return &idx->table[h];
+        h = (h + 1) & (idx->tabsize - 1);
+    }
+    return NULL;
 }
 
 static kb_err build_table(struct advidx *idx, struct kb_why *why)
@@ -507,10 +526,10 @@ static kb_err build_table(struct advidx *idx, struct kb_why *why)
         for (; j < np && strcmp(pairs[j].key, pairs[i].key) == 0; j++)
             if (j == i || pairs[j].rec != pairs[j - 1].rec) /* one record once per key */
                 idx->postings[npost++] = pairs[j].rec;
-        size_t h = key_hash(pairs[i].key) & (idx->tabsize - 1);
+        size_t h = advidx_key_hash(pairs[i].key) & (idx->tabsize - 1);
         while (idx->table[h].key)
             h = (h + 1) & (idx->tabsize - 1);
-        idx->table[h] = (struct slot){pairs[i].key, start, (uint32_t)(npost - start)};
+        idx->table[h] = (struct slot){pairs[i].key, start, (uint32_t)(npost - start), NULL, 0};
         i = j;
     }
     idx->nkeys = nkeys;
@@ -533,9 +552,11 @@ kb_err advidx_finish(struct advidx *idx, struct kb_why *why)
     for (size_t i = 0; i < idx->nrecs; i++) {
         idx->info[i].group = idx->groups.group_of[i];
         if (idx->info[i].group != OSV_NO_INDEX)
-            rec_severity(idx->recs[i], &idx->info[i]);
+            advidx_rec_severity(idx->recs[i], &idx->info[i]);
     }
-    e = build_aliases(idx, why);
+    idx->nwithdrawn = idx->groups.nwithdrawn;
+    idx->nsuperseded = idx->groups.nsuperseded;
+    e = build_groups(idx, why);
     if (e == KB_OK)
         e = build_table(idx, why);
     return e;
@@ -549,10 +570,10 @@ void advidx_stats(const struct advidx *idx, struct advidx_stats *out)
     out->records = idx->nrecs;
     if (!idx->finished)
         return;
-    out->withdrawn = idx->groups.nwithdrawn;
-    out->superseded = idx->groups.nsuperseded;
+    out->withdrawn = idx->nwithdrawn;
+    out->superseded = idx->nsuperseded;
     out->kept = idx->nrecs - out->withdrawn - out->superseded;
-    out->groups = idx->groups.n;
+    out->groups = idx->nlive;
     out->keys = idx->nkeys;
 }
 
@@ -568,40 +589,22 @@ kb_err advidx_match(const struct advidx *idx, const char *ecosystem, const char 
     char key[KEY_MAX];
     if (!advidx_key(ecosystem, name, key, sizeof key))
         return KB_OK; /* longer than any indexed name */
-    size_t h = key_hash(key) & (idx->tabsize - 1);
-    const struct slot *s = NULL;
-    for (size_t probes = 0; probes < idx->tabsize && idx->table[h].key; probes++) {
-        if (strcmp(idx->table[h].key, key) == 0) {
-            s = &idx->table[h];
-            break;
-        }
-        h = (h + 1) & (idx->tabsize - 1);
-    }
-    if (!s)
+    const struct slot *sl = advidx_slot(idx, key);
+    if (!sl)
         return KB_OK;
-    for (uint32_t i = 0; i < s->n; i++) {
-        uint32_t ri = idx->postings[s->start + i];
-        const struct osv_record *r = idx->recs[ri];
+    const uint32_t *post = sl->own ? sl->own : idx->postings + sl->start;
+    for (uint32_t i = 0; i < sl->n; i++) {
+        uint32_t ri = post[i];
         struct osv_match m;
-        if (osv_affects(r, ecosystem, name, version, &m, NULL) != KB_OK)
+        if (idx->info[ri].group == OSV_NO_INDEX ||
+            osv_affects(idx->recs[ri], ecosystem, name, version, &m, NULL) != KB_OK)
             continue;
         if (m.verdict == OSV_NOT_EVALUABLE && unsure)
             (*unsure)++;
         if (m.verdict != OSV_AFFECTED)
             continue;
-        const struct rec_info *inf = &idx->info[ri];
-        const struct group_info *g = &idx->ginfo[inf->group];
-        struct advidx_hit hit = {
-            .record = r,
-            .match = &m,
-            .group_key = idx->groups.groups[inf->group].key,
-            .aliases = g->aliases,
-            .naliases = g->naliases,
-            .severity = inf->severity,
-            .score = inf->score,
-            .severity_from = inf->from,
-            .note = inf->note,
-        };
+        struct advidx_hit hit;
+        advidx_make_hit(idx, ri, &m, &hit);
         kb_err e = cb(ctx, &hit);
         if (e != KB_OK)
             return e;

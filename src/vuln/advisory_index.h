@@ -8,6 +8,12 @@
  * advidx_finish (groups the records with osv_group: withdrawn dropped, the
  * later modified wins, aliases joined) and advidx_match for each package.
  *
+ * A finished index can change one record at a time (advidx_replace: a
+ * feed's update) and list that record's findings across an asset index
+ * (advidx_findings), without re-matching everything. Files:
+ * advisory_index.c (load, group, match), advisory_index_update.c
+ * (replace, findings), advisory_index_internal.h (their shared state).
+ *
  * Index key: the ecosystem before ':' ("Debian" for "Debian:12") and the
  * package name normalized as osv_package_matches compares names (PyPI
  * PEP 503; crates.io case-insensitive with '-' = '_'; NuGet and Packagist
@@ -110,6 +116,38 @@ void advidx_stats(const struct advidx *idx, struct advidx_stats *out);
  * advidx_finish or for a missing argument; else KB_OK or what cb returned. */
 kb_err advidx_match(const struct advidx *idx, const char *ecosystem, const char *name,
                     const char *version, advidx_cb cb, void *ctx, size_t *unsure);
+
+/* Replaces, in a finished index, the record whose id is that of the record
+ * in text[0..len) with it (whatever its modified; appended when no kept
+ * record has that id). Its group is recomputed with those of the ids and
+ * aliases it shares: aliases added join groups, aliases removed may split
+ * one; a withdrawn record is dropped and its findings disappear. The old
+ * record is freed. *out (optional) is the kept record, NULL when it is
+ * withdrawn. Errors: osv_parse's (the index unchanged), KB_EINVAL before
+ * advidx_finish, KB_ETOOBIG past ADVIDX_MAX_RECORDS. Cost: the groups
+ * involved and the record's packages, not the index. Memory of replaced
+ * groups' alias lists and of new package keys is reclaimed at
+ * advidx_free (keys) or at once (lists). */
+kb_err advidx_replace(struct advidx *idx, const char *text, size_t len,
+                      const struct osv_record **out, struct kb_why *why);
+
+struct assetidx;
+struct assetidx_entry;
+
+/* Called for each finding of advidx_findings: the asset's package entry
+ * (asset_index.h) and the hit, as advidx_match gives it. A non-KB_OK
+ * return stops advidx_findings with it. */
+typedef kb_err (*advidx_finding_cb)(void *ctx, const struct assetidx_entry *asset,
+                                    const struct advidx_hit *hit);
+
+/* Calls cb for every asset package that the kept record with this id
+ * affects, looking up in `assets` only the packages its affected[] names
+ * (each once). No kept record with that id (withdrawn, unknown): no call.
+ * *unsure (optional) counts entries that could not be decided, as in
+ * advidx_match. KB_EINVAL before advidx_finish or for a missing argument;
+ * else KB_OK or what cb returned. */
+kb_err advidx_findings(const struct advidx *idx, const char *id, const struct assetidx *assets,
+                       advidx_finding_cb cb, void *ctx, size_t *unsure);
 
 /* The index key of a package: "ECOSYSTEM-BASE:normalized-name" into out
  * (at most outsz-1 bytes; false when it does not fit). Exposed for tests. */
