@@ -41,7 +41,7 @@ demo: build
 
 bench: build
 	@scripts/deps.sh bench
-	@cmake --build build -j $(JOBS) --target bench_json bench_ingest bench_load bench_rules bench_notify
+	@cmake --build build -j $(JOBS) --target bench_json bench_ingest bench_load bench_rules bench_notify bench_vuln
 	@bench/run.sh build
 
 fuzz:
