@@ -38,6 +38,7 @@
  * compare never refuses a string but the empty one and strings with spaces
  * or control characters (never a package version: broken input).
  */
+#include "vuln/version_digits.h"
 #include "vuln/version_internal.h"
 
 enum apk_tok_type {
@@ -74,11 +75,6 @@ struct apk_lex {
     struct apk_tok tok;
 };
 
-static bool apk_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
 static bool apk_lower(char c)
 {
     return c >= 'a' && c <= 'z';
@@ -109,16 +105,16 @@ static void apk_next(struct apk_lex *lx)
         return;
     }
     char c = lx->s[i];
-    if (prev == APK_DIGIT && c == '.' && i + 1 < lx->n && apk_digit(lx->s[i + 1])) {
-        apk_set(lx, APK_DIGIT, i + 1, apk_run(lx, i + 1, apk_digit));
+    if (prev == APK_DIGIT && c == '.' && i + 1 < lx->n && version_is_digit(lx->s[i + 1])) {
+        apk_set(lx, APK_DIGIT, i + 1, apk_run(lx, i + 1, version_is_digit));
         return;
     }
     if (prev == APK_DIGIT && apk_lower(c)) {
         apk_set(lx, APK_LETTER, i, i + 1);
         return;
     }
-    if (prev == APK_SUFFIX && apk_digit(c)) {
-        apk_set(lx, APK_SUFFIX_NO, i, apk_run(lx, i, apk_digit));
+    if (prev == APK_SUFFIX && version_is_digit(c)) {
+        apk_set(lx, APK_SUFFIX_NO, i, apk_run(lx, i, version_is_digit));
         return;
     }
     if (c == '_') {
@@ -137,35 +133,9 @@ static void apk_next(struct apk_lex *lx)
 static void apk_first(struct apk_lex *lx, const char *s, size_t n)
 {
     *lx = (struct apk_lex){s, n, 0, {APK_DIGIT, true, s, 0, 0}};
-    size_t e = apk_run(lx, 0, apk_digit);
+    size_t e = apk_run(lx, 0, version_is_digit);
     apk_set(lx, e ? APK_DIGIT : APK_INVALID, 0, e ? e : n);
     lx->tok.initial = e > 0;
-}
-
-static int apk_sign(int r)
-{
-    return r < 0 ? -1 : r > 0;
-}
-
-/* Bytewise, a prefix first. */
-static int apk_strcmp(const char *a, size_t an, const char *b, size_t bn)
-{
-    int r = memcmp(a, b, an < bn ? an : bn);
-    return r ? apk_sign(r) : an < bn ? -1 : an > bn;
-}
-
-/* Two runs of digits as numbers of any length. */
-static int apk_numcmp(const char *a, size_t an, const char *b, size_t bn)
-{
-    while (an && *a == '0') {
-        a++;
-        an--;
-    }
-    while (bn && *b == '0') {
-        b++;
-        bn--;
-    }
-    return an != bn ? (an < bn ? -1 : 1) : apk_sign(memcmp(a, b, an));
 }
 
 /* Two tokens of the same type. */
@@ -174,10 +144,10 @@ static int apk_tokcmp(const struct apk_tok *x, const struct apk_tok *y)
     switch (x->type) {
     case APK_DIGIT:
         if (!x->initial && (x->p[0] == '0' || y->p[0] == '0'))
-            return apk_strcmp(x->p, x->n, y->p, y->n);
-        return apk_numcmp(x->p, x->n, y->p, y->n);
+            return version_bytes_cmp(x->p, x->n, y->p, y->n);
+        return version_digits_cmp(x->p, x->n, y->p, y->n);
     case APK_SUFFIX_NO:
-        return apk_numcmp(x->p, x->n, y->p, y->n);
+        return version_digits_cmp(x->p, x->n, y->p, y->n);
     case APK_SUFFIX:
         return x->rank < y->rank ? -1 : x->rank > y->rank;
     case APK_END:
@@ -186,7 +156,7 @@ static int apk_tokcmp(const struct apk_tok *x, const struct apk_tok *y)
     case APK_INVALID:
         break;
     }
-    return apk_strcmp(x->p, x->n, y->p, y->n);
+    return version_bytes_cmp(x->p, x->n, y->p, y->n);
 }
 
 /* Compares the parts before the revision. */
@@ -245,7 +215,7 @@ static kb_err apk_parse(const char *s, size_t n, struct apk_ver *v, struct kb_wh
         v->rev = dash + 2;
         v->revn = rest - 1;
         size_t k = 0;
-        while (k < v->revn && apk_digit(v->rev[k]))
+        while (k < v->revn && version_is_digit(v->rev[k]))
             k++;
         if (k == v->revn)
             v->kind = APK_REV_OK;
@@ -266,7 +236,7 @@ kb_err version_alpine_compare(const char *a, size_t an, const char *b, size_t bn
     if (!r && x.kind != y.kind)
         r = x.kind < y.kind ? -1 : 1;
     else if (!r && x.kind == APK_REV_OK)
-        r = apk_numcmp(x.rev, x.revn, y.rev, y.revn);
+        r = version_digits_cmp(x.rev, x.revn, y.rev, y.revn);
     *cmp = r;
     return KB_OK;
 }

@@ -15,12 +15,8 @@
  * R refuses anything else (package_version("1") and package_version("1.a")
  * fail), and so does compare: KB_EINVAL.
  */
+#include "vuln/version_digits.h"
 #include "vuln/version_internal.h"
-
-static bool cran_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
 
 /* Checks s and counts its components. */
 static kb_err cran_check(const char *s, size_t n, struct kb_why *why)
@@ -30,7 +26,7 @@ static kb_err cran_check(const char *s, size_t n, struct kb_why *why)
     size_t parts = 0, i = 0;
     while (i < n) {
         size_t st = i;
-        while (i < n && cran_digit(s[i]))
+        while (i < n && version_is_digit(s[i]))
             i++;
         if (i == st)
             return kb_fail(why, KB_EINVAL, "cran version '%.*s': a number is missing", (int)n, s);
@@ -50,10 +46,10 @@ static bool cran_next(const char *s, size_t n, size_t *i, const char **p, size_t
 {
     if (*i >= n)
         return false;
-    while (*i < n && s[*i] == '0' && *i + 1 < n && cran_digit(s[*i + 1]))
+    while (*i < n && s[*i] == '0' && *i + 1 < n && version_is_digit(s[*i + 1]))
         (*i)++;
     size_t st = *i;
-    while (*i < n && cran_digit(s[*i]))
+    while (*i < n && version_is_digit(s[*i]))
         (*i)++;
     *p = s + st;
     *len = *i - st;

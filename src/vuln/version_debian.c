@@ -24,6 +24,7 @@
  * version, even 0:~~, and equal only to itself. Bytes >= 0x80 order between letters and ASCII
  * punctuation, as dpkg built with a signed char (amd64, the usual case) orders them.
  */
+#include "vuln/version_digits.h"
 #include "vuln/version_internal.h"
 
 #include <limits.h>
@@ -33,16 +34,6 @@ struct deb_ver {
     const char *up, *rev;
     size_t upn, revn;
 };
-
-static bool deb_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool deb_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
 
 static bool deb_blank(char c)
 {
@@ -55,9 +46,9 @@ static int deb_order(const char *s, size_t n, size_t i)
     if (i >= n)
         return 0;
     unsigned char c = (unsigned char)s[i];
-    if (deb_digit((char)c))
+    if (version_is_digit((char)c))
         return 0;
-    if (deb_alpha((char)c))
+    if (version_is_alpha((char)c))
         return c;
     if (c == '~')
         return -1;
@@ -73,7 +64,7 @@ static int deb_verrevcmp(const char *a, size_t an, const char *b, size_t bn)
     size_t i = 0, j = 0;
     /* every pass consumes at least one character of a or b */
     while (i < an || j < bn) {
-        while ((i < an && !deb_digit(a[i])) || (j < bn && !deb_digit(b[j]))) {
+        while ((i < an && !version_is_digit(a[i])) || (j < bn && !version_is_digit(b[j]))) {
             int ac = deb_order(a, an, i), bc = deb_order(b, bn, j);
             if (ac != bc)
                 return ac < bc ? -1 : 1;
@@ -85,15 +76,15 @@ static int deb_verrevcmp(const char *a, size_t an, const char *b, size_t bn)
         while (j < bn && b[j] == '0')
             j++;
         int first_diff = 0;
-        while (i < an && j < bn && deb_digit(a[i]) && deb_digit(b[j])) {
+        while (i < an && j < bn && version_is_digit(a[i]) && version_is_digit(b[j])) {
             if (!first_diff && a[i] != b[j])
                 first_diff = a[i] < b[j] ? -1 : 1;
             i++;
             j++;
         }
-        if (i < an && deb_digit(a[i]))
+        if (i < an && version_is_digit(a[i]))
             return 1;
-        if (j < bn && deb_digit(b[j]))
+        if (j < bn && version_is_digit(b[j]))
             return -1;
         if (first_diff)
             return first_diff;
@@ -127,7 +118,7 @@ static kb_err deb_parse(const char *s, size_t n, struct deb_ver *v, struct kb_wh
             return kb_fail(why, KB_EINVAL, "debian version '%.*s': epoch is empty", (int)n, s);
         unsigned long e = 0;
         for (size_t i = 0; i < en; i++) {
-            if (!deb_digit(s[i]))
+            if (!version_is_digit(s[i]))
                 return kb_fail(why, KB_EINVAL, "debian version '%.*s': epoch is not a number",
                                (int)n, s);
             e = e * 10 + (unsigned long)(s[i] - '0');

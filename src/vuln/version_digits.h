@@ -28,6 +28,31 @@ static inline bool version_is_alnum(char c)
     return version_is_digit(c) || version_is_alpha(c);
 }
 
+/* A SemVer-style identifier character: ASCII letter, digit or '-'. */
+static inline bool version_is_ident(char c)
+{
+    return version_is_alnum(c) || c == '-';
+}
+
+/* Dot-separated non-empty identifiers (version_is_ident) from s[*i] up to
+ * the byte `stop` or the end; advances *i. False on an empty identifier or
+ * another byte (the prerelease and build parts of NuGet and Pub). */
+static inline bool version_dot_idents(const char *s, size_t n, size_t *i, char stop)
+{
+    for (;;) {
+        size_t st = *i;
+        while (*i < n && version_is_ident(s[*i]))
+            (*i)++;
+        if (*i == st)
+            return false;
+        if (*i < n && s[*i] == '.') {
+            (*i)++;
+            continue;
+        }
+        return *i == n || s[*i] == stop;
+    }
+}
+
 /* ASCII lowercase; other bytes unchanged (no locale). */
 static inline char version_lower(char c)
 {

@@ -33,28 +33,6 @@ struct nuget_ver {
     size_t pren;
 };
 
-static bool nuget_label_char(char c)
-{
-    return version_is_alnum(c) || c == '-';
-}
-
-/* Dot-separated non-empty labels filling s[i..end); advances *i. */
-static bool nuget_labels(const char *s, size_t n, size_t *i, char stop)
-{
-    for (;;) {
-        size_t st = *i;
-        while (*i < n && nuget_label_char(s[*i]))
-            (*i)++;
-        if (*i == st)
-            return false;
-        if (*i < n && s[*i] == '.') {
-            (*i)++;
-            continue;
-        }
-        return *i == n || s[*i] == stop;
-    }
-}
-
 static bool nuget_parse(const char *s, size_t n, struct nuget_ver *v)
 {
     memset(v, 0, sizeof *v);
@@ -77,14 +55,14 @@ static bool nuget_parse(const char *s, size_t n, struct nuget_ver *v)
     if (i < n && s[i] == '-') {
         i++;
         size_t st = i;
-        if (!nuget_labels(s, n, &i, '+'))
+        if (!version_dot_idents(s, n, &i, '+'))
             return false;
         v->pre = s + st;
         v->pren = i - st;
     }
     if (i < n && s[i] == '+') {
         i++;
-        if (!nuget_labels(s, n, &i, '\0'))
+        if (!version_dot_idents(s, n, &i, '\0'))
             return false;
     }
     return i == n;

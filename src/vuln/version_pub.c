@@ -38,28 +38,6 @@ struct pub_ver {
     size_t pren, buildn;
 };
 
-static bool pub_ident_char(char c)
-{
-    return version_is_alnum(c) || c == '-';
-}
-
-/* Dot-separated non-empty identifiers from *i up to stop or the end. */
-static bool pub_idents(const char *s, size_t n, size_t *i, char stop)
-{
-    for (;;) {
-        size_t st = *i;
-        while (*i < n && pub_ident_char(s[*i]))
-            (*i)++;
-        if (*i == st)
-            return false;
-        if (*i < n && s[*i] == '.') {
-            (*i)++;
-            continue;
-        }
-        return *i == n || s[*i] == stop;
-    }
-}
-
 static bool pub_parse(const char *s, size_t n, struct pub_ver *v)
 {
     memset(v, 0, sizeof *v);
@@ -82,14 +60,14 @@ static bool pub_parse(const char *s, size_t n, struct pub_ver *v)
     bool dot_build = i < n && s[i] == '.'; /* only after three numbers */
     if (i < n && s[i] == '-') {
         size_t st = ++i;
-        if (!pub_idents(s, n, &i, '+'))
+        if (!version_dot_idents(s, n, &i, '+'))
             return false;
         v->pre = s + st;
         v->pren = i - st;
     }
     if (dot_build || (i < n && s[i] == '+')) {
         size_t st = ++i;
-        if (!pub_idents(s, n, &i, '\0'))
+        if (!version_dot_idents(s, n, &i, '\0'))
             return false;
         v->build = s + st;
         v->buildn = i - st;

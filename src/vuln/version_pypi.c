@@ -30,6 +30,7 @@
  * non-ASCII bytes (these koban refuses: KB_EINVAL), and valid() says the
  * same (so valid() is true for legacy versions, too).
  */
+#include "vuln/version_digits.h"
 #include "vuln/version_internal.h"
 
 /* ---- PEP 440 ---- */
@@ -63,22 +64,6 @@ struct pep_lex {
     size_t n, i;
 };
 
-static bool pep_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static char pep_lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-static bool pep_alnum(char c)
-{
-    c = pep_lower(c);
-    return pep_digit(c) || (c >= 'a' && c <= 'z');
-}
-
 static bool pep_sep(char c)
 {
     return c == '-' || c == '_' || c == '.';
@@ -92,7 +77,7 @@ static char pep_peek(const struct pep_lex *lx, size_t k)
 static struct pep_num pep_digits(struct pep_lex *lx)
 {
     size_t st = lx->i;
-    while (lx->i < lx->n && pep_digit(lx->s[lx->i]))
+    while (lx->i < lx->n && version_is_digit(lx->s[lx->i]))
         lx->i++;
     struct pep_num v = {lx->s + st, lx->i - st};
     while (v.n && *v.p == '0') {
@@ -109,7 +94,7 @@ static bool pep_word(const struct pep_lex *lx, size_t at, const char *word)
     if (lx->i + at + n > lx->n)
         return false;
     for (size_t k = 0; k < n; k++)
-        if (pep_lower(lx->s[lx->i + at + k]) != word[k])
+        if (version_lower(lx->s[lx->i + at + k]) != word[k])
             return false;
     return true;
 }
@@ -129,7 +114,7 @@ static bool pep_label(struct pep_lex *lx, const char *const *words, const int *c
          * "1.0-beta-" is 1.0b0 */
         if (pep_sep(pep_peek(lx, 0)))
             lx->i++;
-        if (pep_digit(pep_peek(lx, 0)))
+        if (version_is_digit(pep_peek(lx, 0)))
             o->num = pep_digits(lx);
         return true;
     }
@@ -146,20 +131,20 @@ static bool pep_parse(const char *s, size_t n, struct pep_ver *v)
     struct pep_lex lx = {s, n, 0};
     memset(v, 0, sizeof *v);
     v->epoch = (struct pep_num){"", 0};
-    if (pep_lower(pep_peek(&lx, 0)) == 'v')
+    if (version_lower(pep_peek(&lx, 0)) == 'v')
         lx.i++;
-    if (!pep_digit(pep_peek(&lx, 0)))
+    if (!version_is_digit(pep_peek(&lx, 0)))
         return false;
     struct pep_num first = pep_digits(&lx);
     if (pep_peek(&lx, 0) == '!') {
         lx.i++;
         v->epoch = first;
-        if (!pep_digit(pep_peek(&lx, 0)))
+        if (!version_is_digit(pep_peek(&lx, 0)))
             return false;
         first = pep_digits(&lx);
     }
     v->rel[v->nrel++] = first;
-    while (pep_peek(&lx, 0) == '.' && pep_digit(pep_peek(&lx, 1)) && v->nrel < PEP_MAX_PARTS) {
+    while (pep_peek(&lx, 0) == '.' && version_is_digit(pep_peek(&lx, 1)) && v->nrel < PEP_MAX_PARTS) {
         lx.i++;
         v->rel[v->nrel++] = pep_digits(&lx);
     }
@@ -167,7 +152,7 @@ static bool pep_parse(const char *s, size_t n, struct pep_ver *v)
     v->post.inf = -1;
     v->dev.inf = 1;
     pep_label(&lx, pre_w, pre_c, KB_ARRAY_LEN(pre_w), &v->pre);
-    if (pep_peek(&lx, 0) == '-' && pep_digit(pep_peek(&lx, 1))) {
+    if (pep_peek(&lx, 0) == '-' && version_is_digit(pep_peek(&lx, 1))) {
         lx.i++;
         v->post = (struct pep_opt){0, 0, pep_digits(&lx)};
     } else {
@@ -181,8 +166,8 @@ static bool pep_parse(const char *s, size_t n, struct pep_ver *v)
         lx.i++;
         v->local = s + lx.i;
         size_t st = lx.i;
-        while (lx.i < n && (pep_alnum(s[lx.i]) ||
-                            (pep_sep(s[lx.i]) && lx.i > st && pep_alnum(pep_peek(&lx, 1)))))
+        while (lx.i < n && (version_is_alnum(s[lx.i]) ||
+                            (pep_sep(s[lx.i]) && lx.i > st && version_is_alnum(pep_peek(&lx, 1)))))
             lx.i++;
         v->localn = lx.i - st;
         if (v->localn == 0)
@@ -230,7 +215,7 @@ static bool pep_local_seg(const char *s, size_t n, size_t *i, const char **p, si
 static bool pep_all_digits(const char *p, size_t n)
 {
     for (size_t k = 0; k < n; k++)
-        if (!pep_digit(p[k]))
+        if (!version_is_digit(p[k]))
             return false;
     return true;
 }
@@ -264,7 +249,7 @@ static int pep_localcmp(const struct pep_ver *a, const struct pep_ver *b)
             r = pep_numcmp(u, w);
         } else {
             for (size_t k = 0; k < xn && k < yn && !r; k++)
-                r = pep_lower(x[k]) - pep_lower(y[k]);
+                r = version_lower(x[k]) - version_lower(y[k]);
             r = r ? pep_sign(r) : xn < yn ? -1 : xn > yn;
         }
         if (r)
@@ -361,21 +346,21 @@ static void leg_parse(const char *s, size_t n, struct leg_ver *v)
     } repl[] = {{"pre", "c"}, {"preview", "c"}, {"-", "final-"}, {"rc", "c"}, {"dev", "@"}};
     v->n = 0;
     for (size_t k = 0; k < n; k++)
-        v->low[k] = pep_lower(s[k]);
+        v->low[k] = version_lower(s[k]);
     size_t i = 0;
     while (i < n) {
         char c = v->low[i];
         size_t st = i++;
-        if (pep_digit(c))
-            while (i < n && pep_digit(v->low[i]))
+        if (version_is_digit(c))
+            while (i < n && version_is_digit(v->low[i]))
                 i++;
         else if (c >= 'a' && c <= 'z')
             while (i < n && v->low[i] >= 'a' && v->low[i] <= 'z')
                 i++;
         else if (c != '.' && c != '-')
-            while (i < n && !pep_alnum(v->low[i]) && v->low[i] != '.' && v->low[i] != '-')
+            while (i < n && !version_is_alnum(v->low[i]) && v->low[i] != '.' && v->low[i] != '-')
                 i++;
-        struct leg_part part = {pep_digit(c) ? LEG_NUM : LEG_STAR, v->low + st, i - st};
+        struct leg_part part = {version_is_digit(c) ? LEG_NUM : LEG_STAR, v->low + st, i - st};
         if (c == '.')
             continue;
         for (size_t r = 0; r < KB_ARRAY_LEN(repl); r++)

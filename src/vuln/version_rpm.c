@@ -26,44 +26,13 @@
  * the empty string and strings with spaces or control characters, which are
  * never package versions (a sign of broken input).
  */
+#include "vuln/version_digits.h"
 #include "vuln/version_internal.h"
-
-static bool rpm_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool rpm_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool rpm_alnum(char c)
-{
-    return rpm_digit(c) || rpm_alpha(c);
-}
 
 /* The byte at i, or '\0' past the end (rpm works on C strings). */
 static char rpm_at(const char *s, size_t n, size_t i)
 {
     return i < n ? s[i] : '\0';
-}
-
-/* Compares two runs of digits as numbers. */
-static int rpm_numcmp(const char *a, size_t an, const char *b, size_t bn)
-{
-    while (an && *a == '0') {
-        a++;
-        an--;
-    }
-    while (bn && *b == '0') {
-        b++;
-        bn--;
-    }
-    if (an != bn)
-        return an < bn ? -1 : 1;
-    int r = memcmp(a, b, an);
-    return r < 0 ? -1 : r > 0;
 }
 
 static int rpm_vercmp(const char *a, size_t an, const char *b, size_t bn)
@@ -73,9 +42,9 @@ static int rpm_vercmp(const char *a, size_t an, const char *b, size_t bn)
     size_t i = 0, j = 0;
     /* every pass consumes at least one byte of a or b */
     while (i < an || j < bn) {
-        while (i < an && !rpm_alnum(a[i]) && a[i] != '~' && a[i] != '^')
+        while (i < an && !version_is_alnum(a[i]) && a[i] != '~' && a[i] != '^')
             i++;
-        while (j < bn && !rpm_alnum(b[j]) && b[j] != '~' && b[j] != '^')
+        while (j < bn && !version_is_alnum(b[j]) && b[j] != '~' && b[j] != '^')
             j++;
         char ca = rpm_at(a, an, i), cb = rpm_at(b, bn, j);
         if (ca == '~' || cb == '~') {
@@ -103,8 +72,8 @@ static int rpm_vercmp(const char *a, size_t an, const char *b, size_t bn)
         }
         if (i >= an || j >= bn)
             break;
-        bool isnum = rpm_digit(a[i]);
-        bool (*same)(char) = isnum ? rpm_digit : rpm_alpha;
+        bool isnum = version_is_digit(a[i]);
+        bool (*same)(char) = isnum ? version_is_digit : version_is_alpha;
         size_t si = i, sj = j;
         while (i < an && same(a[i]))
             i++;
@@ -115,7 +84,7 @@ static int rpm_vercmp(const char *a, size_t an, const char *b, size_t bn)
             return isnum ? 1 : -1;
         int r;
         if (isnum) {
-            r = rpm_numcmp(a + si, i - si, b + sj, j - sj);
+            r = version_digits_cmp(a + si, i - si, b + sj, j - sj);
         } else {
             size_t la = i - si, lb = j - sj;
             r = memcmp(a + si, b + sj, la < lb ? la : lb);
@@ -147,7 +116,7 @@ static kb_err rpm_parse(const char *s, size_t n, struct rpm_evr *p, struct kb_wh
                            s);
     *p = (struct rpm_evr){"0", s, NULL, 1, n, 0, false};
     size_t d = 0;
-    while (d < n && rpm_digit(s[d]))
+    while (d < n && version_is_digit(s[d]))
         d++;
     if (d < n && s[d] == ':') {
         if (d) {

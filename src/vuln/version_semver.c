@@ -30,6 +30,7 @@
  * Anything else (no leading number, empty identifiers, characters outside
  * [0-9A-Za-z-] in a prerelease) is not a version: KB_EINVAL.
  */
+#include "vuln/version_digits.h"
 #include "vuln/version_internal.h"
 
 struct sv_num {
@@ -43,16 +44,6 @@ struct sv_ver {
     const char *pre; /* without '-', NULL when absent */
     size_t pren;
 };
-
-static bool sv_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool sv_ident(char c)
-{
-    return sv_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
-}
 
 static struct sv_num sv_strip(const char *p, size_t n)
 {
@@ -71,12 +62,12 @@ static kb_err sv_parse(const char *s, size_t n, struct sv_ver *v, struct kb_why 
     size_t i = n && s[0] == 'v' ? 1 : 0;
     for (;;) {
         size_t st = i;
-        while (i < n && sv_digit(s[i]))
+        while (i < n && version_is_digit(s[i]))
             i++;
         if (i == st)
             return kb_fail(why, KB_EINVAL, "semver version '%.*s': a number is missing", (int)n, s);
         v->core[v->ncore++] = sv_strip(s + st, i - st);
-        if (v->ncore == 3 || i + 1 >= n || !sv_digit(s[i + 1]) || (s[i] != '.' && s[i] != '-'))
+        if (v->ncore == 3 || i + 1 >= n || !version_is_digit(s[i + 1]) || (s[i] != '.' && s[i] != '-'))
             break;
         i++;
     }
@@ -86,7 +77,7 @@ static kb_err sv_parse(const char *s, size_t n, struct sv_ver *v, struct kb_why 
         v->pre = s + ++i;
         while (i < n && s[i] != '+') {
             size_t st = i;
-            while (i < n && sv_ident(s[i]))
+            while (i < n && version_is_ident(s[i]))
                 i++;
             if (i == st)
                 return kb_fail(why, KB_EINVAL, "semver version '%.*s': bad prerelease identifier",
@@ -114,7 +105,7 @@ static kb_err sv_parse(const char *s, size_t n, struct sv_ver *v, struct kb_why 
     if (i == n)
         return kb_fail(why, KB_EINVAL, "semver version '%.*s': empty build metadata", (int)n, s);
     for (; i < n; i++)
-        if (!sv_ident(s[i]) && s[i] != '.' && s[i] != '+')
+        if (!version_is_ident(s[i]) && s[i] != '.' && s[i] != '+')
             return kb_fail(why, KB_EINVAL, "semver version '%.*s': bad character in build", (int)n,
                            s);
     return KB_OK;
@@ -133,7 +124,7 @@ static int sv_numcmp(struct sv_num a, struct sv_num b)
 static bool sv_all_digits(const char *p, size_t n)
 {
     for (size_t k = 0; k < n; k++)
-        if (!sv_digit(p[k]))
+        if (!version_is_digit(p[k]))
             return false;
     return true;
 }
