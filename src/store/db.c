@@ -375,29 +375,21 @@ kb_err db_issue_each_fp(struct db *db, int (*fn)(void *ctx, const uint8_t fp[16]
     return rc == SQLITE_DONE ? KB_OK : KB_EDB;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 kb_err db_issue_insert(struct db *db, const struct db_issue *r, int64_t *id)
 {
     sqlite3_stmt *st = db->st[S_INSERT];
     sqlite3_bind_blob(st, 1, r->fp, 16, SQLITE_STATIC);
-    bind_text(st, 2, r->identity ? r->identity : "");
-    bind_text(st, 3, r->source ? r->source : "");
-    bind_text(st, 4, r->kind);
-    bind_text(st, 5, r->title);
-    bind_text(st, 6, r->account);
-    bind_text(st, 7, r->region);
-    bind_text(st, 8, r->resource);
-    bind_text(st, 9, r->actor_user);
-    bind_text(st, 10, r->actor_ip);
-    bind_text(st, 11, r->host);
-    bind_text(st, 12, r->native_severity);
+    db_bind_text(st, 2, r->identity ? r->identity : "");
+    db_bind_text(st, 3, r->source ? r->source : "");
+    db_bind_text(st, 4, r->kind);
+    db_bind_text(st, 5, r->title);
+    db_bind_text(st, 6, r->account);
+    db_bind_text(st, 7, r->region);
+    db_bind_text(st, 8, r->resource);
+    db_bind_text(st, 9, r->actor_user);
+    db_bind_text(st, 10, r->actor_ip);
+    db_bind_text(st, 11, r->host);
+    db_bind_text(st, 12, r->native_severity);
     sqlite3_bind_int(st, 13, r->severity);
     sqlite3_bind_int(st, 14, r->state);
     sqlite3_bind_int64(st, 15, r->count);
@@ -423,7 +415,7 @@ kb_err db_issue_bump(struct db *db, int64_t id, int64_t add, int64_t last_seen,
     sqlite3_bind_int64(st, 4, received);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)last_seq);
     sqlite3_bind_int(st, 6, severity);
-    bind_text(st, 7, title);
+    db_bind_text(st, 7, title);
     return step_done(db, st);
 }
 
@@ -431,11 +423,11 @@ kb_err db_issue_set_triage(struct db *db, int64_t id, const struct db_triage *t)
 {
     sqlite3_stmt *st = db->st[S_TRIAGE];
     sqlite3_bind_int64(st, 1, id);
-    bind_text(st, 2, t->rules);
-    bind_text(st, 3, t->policies);
-    bind_text(st, 4, t->labels);
-    bind_text(st, 5, t->annotations);
-    bind_text(st, 6, t->mute_reason);
+    db_bind_text(st, 2, t->rules);
+    db_bind_text(st, 3, t->policies);
+    db_bind_text(st, 4, t->labels);
+    db_bind_text(st, 5, t->annotations);
+    db_bind_text(st, 6, t->mute_reason);
     if (t->mute_reason && t->mute_until)
         sqlite3_bind_int64(st, 7, t->mute_until);
     else
@@ -462,16 +454,10 @@ kb_err db_issue_set_state(struct db *db, int64_t id, int from, int to, int64_t a
     else
         sqlite3_bind_int(st, 3, from);
     sqlite3_bind_int(st, 4, to);
-    bind_text(st, 5, actor ? actor : "koban");
-    bind_text(st, 6, reason);
+    db_bind_text(st, 5, actor ? actor : "koban");
+    db_bind_text(st, 6, reason);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)seq);
     return step_done(db, st);
-}
-
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? kb_strdup((const char *)t) : NULL;
 }
 
 static void read_issue(sqlite3_stmt *st, struct db_issue *r)
@@ -481,17 +467,17 @@ static void read_issue(sqlite3_stmt *st, struct db_issue *r)
     const void *fp = sqlite3_column_blob(st, 1);
     if (fp && sqlite3_column_bytes(st, 1) == 16)
         memcpy(r->fp, fp, 16);
-    r->identity = col_dup(st, 2);
-    r->source = col_dup(st, 3);
-    r->kind = col_dup(st, 4);
-    r->title = col_dup(st, 5);
-    r->account = col_dup(st, 6);
-    r->region = col_dup(st, 7);
-    r->resource = col_dup(st, 8);
-    r->actor_user = col_dup(st, 9);
-    r->actor_ip = col_dup(st, 10);
-    r->host = col_dup(st, 11);
-    r->native_severity = col_dup(st, 12);
+    r->identity = db_col_dup(st, 2);
+    r->source = db_col_dup(st, 3);
+    r->kind = db_col_dup(st, 4);
+    r->title = db_col_dup(st, 5);
+    r->account = db_col_dup(st, 6);
+    r->region = db_col_dup(st, 7);
+    r->resource = db_col_dup(st, 8);
+    r->actor_user = db_col_dup(st, 9);
+    r->actor_ip = db_col_dup(st, 10);
+    r->host = db_col_dup(st, 11);
+    r->native_severity = db_col_dup(st, 12);
     r->severity = sqlite3_column_int(st, 13);
     r->state = sqlite3_column_int(st, 14);
     r->count = sqlite3_column_int64(st, 15);
@@ -502,11 +488,11 @@ static void read_issue(sqlite3_stmt *st, struct db_issue *r)
     r->last_seq = (uint64_t)sqlite3_column_int64(st, 20);
     r->state_changed = sqlite3_column_int64(st, 21);
     r->reopened = sqlite3_column_int64(st, 22);
-    r->rules = col_dup(st, 23);
-    r->policies = col_dup(st, 24);
-    r->labels = col_dup(st, 25);
-    r->annotations = col_dup(st, 26);
-    r->mute_reason = col_dup(st, 27);
+    r->rules = db_col_dup(st, 23);
+    r->policies = db_col_dup(st, 24);
+    r->labels = db_col_dup(st, 25);
+    r->annotations = db_col_dup(st, 26);
+    r->mute_reason = db_col_dup(st, 27);
     r->mute_until = sqlite3_column_int64(st, 28);
 }
 
@@ -551,8 +537,8 @@ kb_err db_issue_list(struct db *db, const struct db_issue_filter *f, db_issue_fn
         return KB_EDB;
     sqlite3_bind_int(st, 1, f->state);
     sqlite3_bind_int(st, 2, f->min_severity);
-    bind_text(st, 3, f->source);
-    bind_text(st, 4, f->text);
+    db_bind_text(st, 3, f->source);
+    db_bind_text(st, 4, f->text);
     sqlite3_bind_int64(st, 5, f->limit ? (sqlite3_int64)f->limit : 1000);
     sqlite3_bind_int(st, 6, f->active_only ? 1 : 0);
     kb_err e = KB_OK;
@@ -599,8 +585,8 @@ kb_err db_quarantine_add(struct db *db, uint64_t seq, int64_t received, const ch
     sqlite3_stmt *st = db->st[S_Q_ADD];
     sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
     sqlite3_bind_int64(st, 2, received);
-    bind_text(st, 3, path);
-    bind_text(st, 4, source);
+    db_bind_text(st, 3, path);
+    db_bind_text(st, 4, source);
     sqlite3_bind_text(st, 5, reason.p ? reason.p : "", (int)reason.n, SQLITE_STATIC);
     sqlite3_bind_blob(st, 6, raw.p ? raw.p : "", (int)raw.n, SQLITE_STATIC);
     return step_done(db, st);

@@ -10,6 +10,8 @@
 #ifndef KOBAN_DB_INTERNAL_H
 #define KOBAN_DB_INTERNAL_H
 
+#include "lib/kb.h"
+
 #include <sqlite3.h>
 #include <stdbool.h>
 
@@ -25,5 +27,21 @@ struct db {
     sqlite3_stmt *st[DB_STMT_MAX];
     sqlite3_stmt *outbox[DB_OUTBOX_STMT_MAX];
 };
+
+/* Binds s, or NULL when s is NULL (borrowed until the statement is reset). */
+static inline void db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* A malloc'd copy of column i's text, or NULL when it is NULL. */
+static inline char *db_col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? kb_strdup((const char *)t) : NULL;
+}
 
 #endif

@@ -131,14 +131,6 @@ static void ob_reset(sqlite3_stmt *st)
     sqlite3_clear_bindings(st);
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 /* Runs a statement that returns no rows; *changes (may be NULL) is the
  * number of rows it changed. */
 static kb_err run(struct db *db, sqlite3_stmt *st, int64_t *changes)
@@ -157,25 +149,19 @@ static bool in_txn(struct db *db)
     return !sqlite3_get_autocommit(db->h);
 }
 
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? kb_strdup((const char *)t) : NULL;
-}
-
 static void read_job(sqlite3_stmt *st, struct db_outbox_job *j)
 {
     memset(j, 0, sizeof *j);
     j->id = sqlite3_column_int64(st, 0);
-    j->receiver = col_dup(st, 1);
+    j->receiver = db_col_dup(st, 1);
     j->issue_id = sqlite3_column_int64(st, 2);
     const void *fp = sqlite3_column_blob(st, 3);
     if (fp && sqlite3_column_bytes(st, 3) == 16) {
         memcpy(j->fp, fp, 16);
         j->has_fp = true;
     }
-    j->event = col_dup(st, 4);
-    j->payload = col_dup(st, 5);
+    j->event = db_col_dup(st, 4);
+    j->payload = db_col_dup(st, 5);
     const char *s = (const char *)sqlite3_column_text(st, 6);
     j->state = -1;
     if (s)
@@ -185,7 +171,7 @@ static void read_job(sqlite3_stmt *st, struct db_outbox_job *j)
     j->next_at = sqlite3_column_int64(st, 9);
     j->created = sqlite3_column_int64(st, 10);
     j->updated = sqlite3_column_int64(st, 11);
-    j->last_error = col_dup(st, 12);
+    j->last_error = db_col_dup(st, 12);
 }
 
 void db_outbox_job_release(struct db_outbox_job *j)
@@ -205,7 +191,7 @@ kb_err db_outbox_enqueue(struct db *db, const struct db_outbox_new *j, int64_t n
     if (!st)
         return KB_EDB;
     int64_t due = KB_MAX(now, j->not_before);
-    bind_text(st, 1, j->receiver);
+    db_bind_text(st, 1, j->receiver);
     sqlite3_bind_int64(st, 2, j->issue_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
@@ -215,14 +201,14 @@ kb_err db_outbox_enqueue(struct db *db, const struct db_outbox_new *j, int64_t n
         return KB_EDB;
     if (!(st = ob_stmt(db, O_ENQUEUE)))
         return KB_EDB;
-    bind_text(st, 1, j->receiver);
+    db_bind_text(st, 1, j->receiver);
     sqlite3_bind_int64(st, 2, j->issue_id);
     if (j->fp)
         sqlite3_bind_blob(st, 3, j->fp, 16, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 3);
-    bind_text(st, 4, j->event);
-    bind_text(st, 5, j->payload);
+    db_bind_text(st, 4, j->event);
+    db_bind_text(st, 5, j->payload);
     sqlite3_bind_int64(st, 6, due);
     sqlite3_bind_int64(st, 7, j->not_before);
     sqlite3_bind_int64(st, 8, now);
@@ -244,7 +230,7 @@ kb_err db_outbox_claim(struct db *db, const char *receiver, int64_t now, struct 
     kb_err e = db_begin(db);
     if (e)
         return e;
-    bind_text(sel, 1, receiver);
+    db_bind_text(sel, 1, receiver);
     sqlite3_bind_int64(sel, 2, now);
     sqlite3_bind_int64(sel, 3, (sqlite3_int64)max);
     int rc = SQLITE_DONE;
@@ -278,7 +264,7 @@ kb_err db_outbox_next_due(struct db *db, const char *receiver, int64_t *at)
     sqlite3_stmt *st = ob_stmt(db, O_NEXT_DUE);
     if (!st)
         return KB_EDB;
-    bind_text(st, 1, receiver);
+    db_bind_text(st, 1, receiver);
     sqlite3_bind_int64(st, 2, OUTBOX_BLOCKED);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
@@ -312,7 +298,7 @@ static kb_err transition_release(struct db *db, sqlite3_stmt *st, int64_t now)
     int64_t issue = 0;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        recv = col_dup(st, 0);
+        recv = db_col_dup(st, 0);
         issue = sqlite3_column_int64(st, 1);
         rc = sqlite3_step(st);
     }
@@ -322,7 +308,7 @@ static kb_err transition_release(struct db *db, sqlite3_stmt *st, int64_t now)
     } else if (!recv) {
         e = KB_ENOTFOUND;
     } else {
-        bind_text(rel, 1, recv);
+        db_bind_text(rel, 1, recv);
         sqlite3_bind_int64(rel, 2, issue);
         sqlite3_bind_int64(rel, 3, now);
         sqlite3_bind_int64(rel, 4, OUTBOX_BLOCKED);
@@ -357,7 +343,7 @@ kb_err db_outbox_reschedule(struct db *db, int64_t id, int step, int64_t next_at
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, step);
     sqlite3_bind_int64(st, 3, KB_MIN(next_at, OUTBOX_BLOCKED - 1));
-    bind_text(st, 4, error);
+    db_bind_text(st, 4, error);
     sqlite3_bind_int64(st, 5, now);
     return transition(db, st);
 }
@@ -368,7 +354,7 @@ kb_err db_outbox_dead(struct db *db, int64_t id, const char *error, int64_t now)
     if (!st)
         return KB_EDB;
     sqlite3_bind_int64(st, 1, id);
-    bind_text(st, 2, error ? error : "failed");
+    db_bind_text(st, 2, error ? error : "failed");
     sqlite3_bind_int64(st, 3, now);
     return transition_release(db, st, now);
 }
@@ -446,7 +432,7 @@ kb_err db_outbox_retry_dead(struct db *db, const char *receiver, int64_t now, in
     sqlite3_stmt *st = ob_stmt(db, O_RETRY_DEAD);
     if (!st)
         return KB_EDB;
-    bind_text(st, 1, receiver);
+    db_bind_text(st, 1, receiver);
     sqlite3_bind_int64(st, 2, now);
     kb_err e = run(db, st, &changed);
     if (n)
@@ -507,8 +493,8 @@ kb_err db_outbox_list(struct db *db, const struct db_outbox_filter *f, db_outbox
                            " ORDER BY id LIMIT ?3",
                            -1, &st, NULL) != SQLITE_OK)
         return KB_EDB;
-    bind_text(st, 1, f->state >= 0 ? db_outbox_state_name(f->state) : NULL);
-    bind_text(st, 2, f->receiver);
+    db_bind_text(st, 1, f->state >= 0 ? db_outbox_state_name(f->state) : NULL);
+    db_bind_text(st, 2, f->receiver);
     sqlite3_bind_int64(st, 3, f->limit ? (sqlite3_int64)f->limit : 1000);
     kb_err e = KB_OK;
     int rc = SQLITE_DONE;
@@ -549,11 +535,11 @@ kb_err db_outbox_state_get(struct db *db, const char *receiver, int64_t issue_id
     sqlite3_stmt *st = ob_stmt(db, O_STATE_GET);
     if (!st)
         return KB_EDB;
-    bind_text(st, 1, receiver);
+    db_bind_text(st, 1, receiver);
     sqlite3_bind_int64(st, 2, issue_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        *state = col_dup(st, 0);
+        *state = db_col_dup(st, 0);
     ob_reset(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? KB_OK : KB_EDB;
 }
@@ -566,9 +552,9 @@ kb_err db_outbox_state_set(struct db *db, const char *receiver, int64_t issue_id
     sqlite3_stmt *st = ob_stmt(db, O_STATE_SET);
     if (!st)
         return KB_EDB;
-    bind_text(st, 1, receiver);
+    db_bind_text(st, 1, receiver);
     sqlite3_bind_int64(st, 2, issue_id);
-    bind_text(st, 3, state);
+    db_bind_text(st, 3, state);
     sqlite3_bind_int64(st, 4, now);
     return run(db, st, NULL);
 }
