@@ -236,8 +236,8 @@ static enum slack_call slack_call(const struct receiver *r, const struct recv_jo
 }
 
 /* An "ops" message: the configured mention as written (Slack syntax, e.g.
- * <!subteam^S0123> or <!here>: it must stay live), then the text with & < >
- * escaped so nothing in an error message can mention or link. */
+ * <!subteam^S0123> or <!here>: it must stay live), then the text escaped as
+ * any template value is, so nothing in an error message can mention or link. */
 static kb_err ops_request(const struct receiver *r, const struct recv_job *job,
                           enum slack_call call, struct recv_request *req, struct kb_why *why)
 {
@@ -250,22 +250,12 @@ static kb_err ops_request(const struct receiver *r, const struct recv_job *job,
                                     "/chat.postMessage");
     if (e)
         return kb_fail(why, e, "slack: URL too long");
-    struct buf t = BUF_INIT(8192);
+    struct buf t = BUF_INIT(8 * SLACK_TEXT_MAX + 1024);
     if (mention.n)
         buf_append(&t, mention.p, KB_MIN(mention.n, (size_t)256));
     if (mention.n)
         buf_putc(&t, ' ');
-    for (size_t i = 0; i < KB_MIN(text.n, (size_t)3000); i++) {
-        char ch = text.p[i];
-        if (ch == '&')
-            buf_puts(&t, "&amp;");
-        else if (ch == '<')
-            buf_puts(&t, "&lt;");
-        else if (ch == '>')
-            buf_puts(&t, "&gt;");
-        else
-            buf_putc(&t, ch);
-    }
+    tmpl_escape_text(TMPL_SLACK, text.p ? text.p : "", text.n, SLACK_TEXT_MAX, &t);
     struct jw w;
     jw_init(&w, &req->body);
     jw_obj_begin(&w);

@@ -79,6 +79,12 @@ struct tmpl_ctx {
  * points; max_chars >= 8), cut with "…" when longer (*truncated set when
  * non-NULL). KB_ETOOBIG only when out's own byte maximum is reached (give
  * it 4 * max_chars + 16 bytes of room). */
+/* Appends text s[0..n) to out escaped for esc, as a template value would
+ * be (at most max_chars characters, cut with "…"). KB_ETOOBIG only when
+ * out's byte maximum is reached. */
+kb_err tmpl_escape_text(enum tmpl_escape esc, const char *s, size_t n, size_t max_chars,
+                        struct buf *out);
+
 kb_err tmpl_render(const struct tmpl *t, const struct tmpl_ctx *ctx, enum tmpl_escape esc,
                    size_t max_chars, struct buf *out, bool *truncated);
 

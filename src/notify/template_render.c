@@ -528,6 +528,14 @@ static void render_range(struct rstate *st, size_t from, size_t to, struct rstac
     }
 }
 
+kb_err tmpl_escape_text(enum tmpl_escape esc, const char *s, size_t n, size_t max_chars,
+                        struct buf *out)
+{
+    struct rw w = {out, esc, 0, KB_MAX(max_chars, 8), 0, false, KB_OK};
+    emit_text(&w, s, n);
+    return w.err;
+}
+
 kb_err tmpl_render(const struct tmpl *t, const struct tmpl_ctx *ctx, enum tmpl_escape esc,
                    size_t max_chars, struct buf *out, bool *truncated)
 {
