@@ -54,6 +54,15 @@ void builtin_journal_path(const struct kb_config *cfg, char *out, size_t n);
 /* Creates data_dir (one level) when missing. */
 int builtin_ensure_data_dir(const struct kb_config *cfg);
 
+/* The notifier for cfg's notify.routes (both NULL when it is unset), for
+ * commands that change issues outside the daemon: their changes become
+ * outbox jobs that `koban serve` delivers. Free with builtin_notifier_close. */
+struct route_set;
+struct notifier;
+kb_err builtin_notifier_open(const struct kb_config *cfg, struct route_set **rs,
+                             struct notifier **nt, struct kb_why *why);
+void builtin_notifier_close(struct route_set *rs, struct notifier *nt);
+
 /* Prints "koban CMD: message" to stderr. Returns 1. */
 int builtin_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints the usage of a command to stderr. Returns 2. */

@@ -332,14 +332,9 @@ int cmd_ingest(int argc, char **argv)
     }
     /* Issue changes become outbox jobs here as in the daemon; 'koban serve'
      * delivers them (it runs the delivery worker, not this command). */
-    if (!e && cfg.notify.routes && *cfg.notify.routes) {
-        struct notifier_opts no = {.repeat_interval_ms =
-                                       (int64_t)cfg.notify.repeat_interval_s * 1000};
-        e = route_load_file(cfg.notify.routes, &routes, &why);
-        if (!e)
-            e = notifier_new(routes, &no, &nt, &why);
-        po.notifier = nt;
-    }
+    if (!e)
+        e = builtin_notifier_open(&cfg, &routes, &nt, &why);
+    po.notifier = nt;
     if (!e)
         e = intake_new(j, &io, &in);
     if (!e)
@@ -384,8 +379,7 @@ int cmd_ingest(int argc, char **argv)
         rc = 1;
 out:
     pipeline_stop(pl);
-    notifier_free(nt);
-    route_set_free(routes);
+    builtin_notifier_close(routes, nt);
     triage_free(tr);
     intake_free(in);
     journal_close(j);

@@ -217,68 +217,47 @@ int cmd_issues(int argc, char **argv)
         return 1;
     char path[4096];
     builtin_db_path(&cfg, path, sizeof path);
-    /* A person's transition notifies like the API's: the jobs are written
-     * here, and the running daemon's delivery picks them up. */
-    char *routes = cfg.notify.routes && *cfg.notify.routes ? kb_strdup(cfg.notify.routes) : NULL;
-    int64_t repeat_ms = (int64_t)cfg.notify.repeat_interval_s * 1000;
-    config_release(&cfg);
-    if (access(path, F_OK) != 0) {
-        free(routes);
-        return builtin_error("issues", "no store at %s (has 'koban serve' or 'koban ingest' "
-                                       "run with this data_dir?)", path);
-    }
-    struct db *db;
+    struct db *db = NULL;
     struct kb_why why = {{0}};
-    if (db_open(path, DB_CLIENT, 8, &db, &why)) {
-        free(routes);
-        return builtin_error("issues", "%s", why.msg);
-    }
+    int64_t id = 0;
     int rc;
-    if (!strcmp(sub, "list")) {
+    bool transition = !strcmp(sub, "ack") || !strcmp(sub, "close") || !strcmp(sub, "reopen") ||
+                      !strcmp(sub, "unack");
+    if (access(path, F_OK) != 0) {
+        rc = builtin_error("issues", "no store at %s (has 'koban serve' or 'koban ingest' "
+                                     "run with this data_dir?)", path);
+    } else if (db_open(path, DB_CLIENT, 8, &db, &why)) {
+        rc = builtin_error("issues", "%s", why.msg);
+    } else if (!strcmp(sub, "list")) {
         rc = issues_list(db, &o);
-    } else if (!strcmp(sub, "show") || !strcmp(sub, "ack") || !strcmp(sub, "close") ||
-               !strcmp(sub, "reopen") || !strcmp(sub, "unack")) {
-        int64_t id = 0;
-        if (optind + 1 >= argc) {
-            db_close(db);
-            free(routes);
-            return builtin_usage(&builtin_issues);
-        }
-        if ((rc = parse_id(argv[optind + 1], &id)) != 0) {
-            db_close(db);
-            free(routes);
-            return rc;
-        }
-        if (!strcmp(sub, "show")) {
-            rc = issues_show(db, id, &o);
-        } else {
-            int to = !strcmp(sub, "ack") ? ISSUE_ACKED
-                     : !strcmp(sub, "close") ? ISSUE_CLOSED : ISSUE_OPEN;
-            const char *by = o.by ? o.by : getenv("USER") ? getenv("USER") : "cli";
-            struct route_set *rs = NULL;
-            struct notifier *nt = NULL;
-            struct issue_observer obs = {0};
-            kb_err e = KB_OK;
-            if (routes) {
-                struct notifier_opts no = {.repeat_interval_ms = repeat_ms};
-                e = route_load_file(routes, &rs, &why);
-                if (!e)
-                    e = notifier_new(rs, &no, &nt, &why);
-                if (!e)
-                    obs = notifier_observer(nt);
-            }
-            if (!e)
-                e = issue_transition(db, id, to, by, o.reason, &obs, &why);
-            notifier_free(nt);
-            route_set_free(rs);
-            rc = e ? builtin_error("issues", "%s", why.msg) : 0;
-            if (!rc)
-                printf("issue %lld is now %s\n", (long long)id, issue_state_name(to));
-        }
-    } else {
+    } else if (strcmp(sub, "show") && !transition) {
         rc = builtin_error("issues", "unknown subcommand '%s'", sub);
+    } else if (optind + 1 >= argc) {
+        rc = builtin_usage(&builtin_issues);
+    } else if ((rc = parse_id(argv[optind + 1], &id)) != 0) {
+        /* parse_id said why */
+    } else if (!transition) {
+        rc = issues_show(db, id, &o);
+    } else {
+        int to = !strcmp(sub, "ack") ? ISSUE_ACKED
+                 : !strcmp(sub, "close") ? ISSUE_CLOSED : ISSUE_OPEN;
+        const char *by = o.by ? o.by : getenv("USER") ? getenv("USER") : "cli";
+        /* A person's transition notifies like the API's: the jobs are
+         * written here, and the running daemon's delivery picks them up. */
+        struct route_set *rs = NULL;
+        struct notifier *nt = NULL;
+        struct issue_observer obs = {0};
+        kb_err e = builtin_notifier_open(&cfg, &rs, &nt, &why);
+        if (!e && nt)
+            obs = notifier_observer(nt);
+        if (!e)
+            e = issue_transition(db, id, to, by, o.reason, &obs, &why);
+        builtin_notifier_close(rs, nt);
+        rc = e ? builtin_error("issues", "%s", why.msg) : 0;
+        if (!rc)
+            printf("issue %lld is now %s\n", (long long)id, issue_state_name(to));
     }
     db_close(db);
-    free(routes);
+    config_release(&cfg);
     return rc;
 }

@@ -2,6 +2,7 @@
 #include "builtin/builtin.h"
 
 #include "lib/buf.h"
+#include "notify/notifier.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -167,4 +168,29 @@ kb_err builtin_read_file(const char *path, size_t max, struct buf *out, struct k
     if (fd != STDIN_FILENO)
         close(fd);
     return e;
+}
+
+kb_err builtin_notifier_open(const struct kb_config *cfg, struct route_set **rs,
+                             struct notifier **nt, struct kb_why *why)
+{
+    *rs = NULL;
+    *nt = NULL;
+    if (!cfg->notify.routes || !*cfg->notify.routes)
+        return KB_OK;
+    struct notifier_opts no = {.repeat_interval_ms = (int64_t)cfg->notify.repeat_interval_s * 1000};
+    kb_err e = route_load_file(cfg->notify.routes, rs, why);
+    if (!e)
+        e = notifier_new(*rs, &no, nt, why);
+    if (e) {
+        builtin_notifier_close(*rs, *nt);
+        *rs = NULL;
+        *nt = NULL;
+    }
+    return e;
+}
+
+void builtin_notifier_close(struct route_set *rs, struct notifier *nt)
+{
+    notifier_free(nt);
+    route_set_free(rs);
 }
