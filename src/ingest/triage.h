@@ -126,8 +126,8 @@ uint64_t triage_eval_generation(const struct triage_eval *ev);
 kb_err triage_eval_alert(struct triage_eval *ev, const struct alert *a, struct buf *sums,
                          size_t start);
 
-/* In the pipeline: the generation in use (summaries of another generation
- * take the full path). */
+/* In the pipeline thread (the only one that changes it): the generation in
+ * use (summaries of another generation take the full path). */
 uint64_t triage_generation(struct triage *t);
 /* In the pipeline, for an alert folded from a version 2 summary: what
  * triage_alert would have noted (the occurrence in the policies' state,
