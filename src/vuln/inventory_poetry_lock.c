@@ -35,47 +35,23 @@ static bool is_dev(const struct tomll_value *pkg)
     return groups->count > 0;
 }
 
+struct poetry_ctx {
+    struct inventory *inv;
+    const char *name;
+    struct kb_why *why;
+};
+
+static kb_err poetry_package(void *vctx, const struct tomll_value *p, struct kb_str pn,
+                             struct kb_str pv)
+{
+    struct poetry_ctx *c = vctx;
+    return inventory_put(c->inv, "PyPI", pn, pv, NULL, NULL, c->name, p->line, is_dev(p), c->why);
+}
+
 INVENTORY_PARSER(poetry_lock)
 {
-    struct arena a;
-    size_t limit = len * 16 + (1u << 20);
-    arena_init(&a, KB_MIN(limit, (size_t)1 << 30));
-    struct tomll_value *root = NULL;
-    struct tomll_error err;
-    kb_err e = tomll_parse(text, len, NULL, &a, &root, &err);
-    if (e) {
-        e = kb_fail(why, e, "%s:%u: %s", name, err.line, err.msg);
-        goto out;
-    }
-    const struct tomll_value *pkgs = tomll_get(root, "package");
-    if (!pkgs) {
-        if (!tomll_get(root, "metadata"))
-            e = kb_fail(why, KB_EPARSE, "%s: not a poetry.lock: no [[package]] nor [metadata]",
-                        name);
-        goto out;
-    }
-    if (pkgs->type != TOMLL_ARRAY || !(pkgs->flags & TOMLL_F_TABLES)) {
-        e = kb_fail(why, KB_EPARSE, "%s:%u: not a poetry.lock: package is not [[package]]", name,
-                    pkgs->line);
-        goto out;
-    }
-    for (const struct tomll_value *p = pkgs->child; !e && p; p = p->next) {
-        const struct tomll_value *n = tomll_get(p, "name"), *v = tomll_get(p, "version");
-        struct kb_str pn = tomll_str(n), pv = tomll_str(v);
-        if (!inventory_printable(pn)) {
-            inventory_warn(inv, "%s:%u: [[package]]: name is %s", name, n ? n->line : p->line,
-                           n ? "not a printable string" : "missing");
-            continue;
-        }
-        if (!inventory_printable(pv)) {
-            inventory_warn(inv, "%s:%u: [[package]] %.*s: version is %s", name,
-                           v ? v->line : p->line, (int)KB_MIN(pn.n, 80), pn.p,
-                           v ? "not a printable string" : "missing");
-            continue;
-        }
-        e = inventory_put(inv, "PyPI", pn, pv, NULL, NULL, name, p->line, is_dev(p), why);
-    }
-out:
-    arena_release(&a);
-    return e;
+    static const char *const markers[] = {"metadata", NULL};
+    struct poetry_ctx c = {inv, name, why};
+    return inventory_toml_packages(text, len, name, "poetry.lock", markers,
+                                   "no [[package]] nor [metadata]", inv, poetry_package, &c, why);
 }

@@ -2,6 +2,8 @@
  * parsers (inventory_util.h). */
 #include "vuln/inventory_util.h"
 
+#include "vuln/toml_lite.h"
+
 #include "vuln/purl.h"
 
 #include <stdio.h>
@@ -191,6 +193,56 @@ kb_err inventory_put_purl(struct inventory *inv, struct kb_str purl,
                               canon, file, line, dev, why);
         }
     }
+    arena_release(&a);
+    return e;
+}
+
+kb_err inventory_toml_packages(const char *text, size_t len, const char *name, const char *what,
+                               const char *const *markers, const char *missing,
+                               struct inventory *inv,
+                               inventory_toml_fn fn, void *ctx, struct kb_why *why)
+{
+    struct arena a;
+    size_t limit = len * 16 + (1u << 20);
+    arena_init(&a, KB_MIN(limit, (size_t)1 << 30));
+    struct tomll_value *root = NULL;
+    struct tomll_error err;
+    kb_err e = tomll_parse(text, len, NULL, &a, &root, &err);
+    if (e) {
+        e = kb_fail(why, e, "%s:%u: %s", name, err.line, err.msg);
+        goto out;
+    }
+    const struct tomll_value *pkgs = tomll_get(root, "package");
+    if (!pkgs) {
+        bool marked = false;
+        for (const char *const *m = markers; *m && !marked; m++)
+            marked = tomll_get(root, *m) != NULL;
+        if (!marked)
+            e = kb_fail(why, KB_EPARSE, "%s: not a %s: %s", name, what, missing);
+        goto out;
+    }
+    if (pkgs->type != TOMLL_ARRAY || !(pkgs->flags & TOMLL_F_TABLES)) {
+        e = kb_fail(why, KB_EPARSE, "%s:%u: not a %s: package is not [[package]]", name,
+                    pkgs->line, what);
+        goto out;
+    }
+    for (const struct tomll_value *p = pkgs->child; !e && p; p = p->next) {
+        const struct tomll_value *n = tomll_get(p, "name"), *v = tomll_get(p, "version");
+        struct kb_str pn = tomll_str(n), pv = tomll_str(v);
+        if (!inventory_printable(pn)) {
+            inventory_warn(inv, "%s:%u: [[package]]: name is %s", name, n ? n->line : p->line,
+                           n ? "not a printable string" : "missing");
+            continue;
+        }
+        if (!inventory_printable(pv)) {
+            inventory_warn(inv, "%s:%u: [[package]] %.*s: version is %s", name,
+                           v ? v->line : p->line, (int)KB_MIN(pn.n, 80), pn.p,
+                           v ? "not a printable string" : "missing");
+            continue;
+        }
+        e = fn(ctx, p, pn, pv);
+    }
+out:
     arena_release(&a);
     return e;
 }

@@ -73,6 +73,20 @@ struct kb_str inventory_trim(struct kb_str s);
 /* Parses text as JSON into arena a (initialised here with the bounds
  * above; the caller releases it in every case). KB_EPARSE with why
  * "NAME:LINE:COL: reason" when it is not JSON; KB_ETOOBIG over bounds. */
+/* A TOML lockfile's [[package]] tables (Cargo.lock, poetry.lock): parses
+ * text, refuses it as not a `what` when "package" is not an array of
+ * tables, or when it is absent and none of the keys in `markers` (a
+ * NULL-terminated list) is there either (saying `missing`); then, for every [[package]] with a
+ * printable name and version (the others warned about with file:line),
+ * calls fn. fn's error stops the walk. */
+struct tomll_value;
+typedef kb_err (*inventory_toml_fn)(void *ctx, const struct tomll_value *pkg, struct kb_str name,
+                                    struct kb_str version);
+kb_err inventory_toml_packages(const char *text, size_t len, const char *name, const char *what,
+                               const char *const *markers, const char *missing,
+                               struct inventory *inv,
+                               inventory_toml_fn fn, void *ctx, struct kb_why *why);
+
 kb_err inventory_json_load(const char *text, size_t len, const char *name, struct arena *a,
                            struct json_value **root, struct kb_why *why);
 
