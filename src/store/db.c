@@ -1,6 +1,8 @@
 /* db.c — SQLite store: schema migrations, issues, history, quarantine. */
 #include "store/db.h"
 #include "store/db_internal.h"
+#include "store/db_incident_schema.h"
+#include "store/db_vuln_schema.h"
 
 #include <pthread.h>
 
@@ -60,6 +62,11 @@ static const char *const db_migrations[] = {
     " issue_id INTEGER PRIMARY KEY, last INTEGER NOT NULL,"
     " reminders INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX notice_by_last ON notice(last);",
+    /* 5: vulnerabilities — advisories, feeds' state, assets, findings,
+     * triage (store/db_vuln_schema.h) */
+    DB_MIGRATION_VULN,
+    /* 6: incidents (store/db_incident_schema.h) */
+    DB_MIGRATION_INCIDENT,
 };
 
 enum stmt_id {
