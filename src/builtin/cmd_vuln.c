@@ -1,6 +1,7 @@
 /* cmd_vuln.c — `koban vuln check`: inventories matched against OSV advisories,
  * for a repository's CI (exit 1 at or above --fail-on). */
 #include "builtin/builtin.h"
+#include "builtin/cmd_vuln.h"
 
 #include "formats/alert.h"
 #include "lib/arena.h"
@@ -470,8 +471,20 @@ static int vuln_check(const struct vc_opts *o, int nfiles, char **files)
     return fail ? 1 : 0;
 }
 
+/* Subcommands other than check, each in its own file (cmd_vuln_*.c), called
+ * with argv[0] = the subcommand's name. */
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} vuln_subs[] = {
+    {NULL, NULL},
+};
+
 int cmd_vuln(int argc, char **argv)
 {
+    for (size_t i = 0; argc > 1 && vuln_subs[i].name; i++)
+        if (strcmp(argv[1], vuln_subs[i].name) == 0)
+            return vuln_subs[i].fn(argc - 1, argv + 1);
     static const struct option lo[] = {
         {"osv", required_argument, NULL, 'o'},     {"format", required_argument, NULL, 'f'},
         {"fail-on", required_argument, NULL, 'F'}, {"json", no_argument, NULL, 'j'},
