@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "notify/notify.h"
 #include "web/api_issues.h"
+#include "web/api_slack.h"
 #include "web/web.h"
 
 #include <errno.h>
@@ -63,8 +64,21 @@ struct daemon {
     struct spool *spool;
     struct syslog_net *syslog;
     struct api_issues *api;
+    struct api_slack *slack; /* NULL without slack.signing_secret */
     struct web *web;
 };
+
+/* HTTP routes beyond the built-in ones: Slack's, then the issues API. */
+static kb_err daemon_route(void *ctx, const struct web_request *req, struct web_response *resp)
+{
+    struct daemon *d = ctx;
+    if (d->slack) {
+        kb_err e = api_slack_route(d->slack, req, resp);
+        if (e != KB_ENOTFOUND)
+            return e;
+    }
+    return api_issues_route(d->api, req, resp);
+}
 
 static kb_err daemon_metrics(void *ctx, struct buf *out)
 {
@@ -76,6 +90,8 @@ static kb_err daemon_metrics(void *ctx, struct buf *out)
         syslog_net_metrics(d->syslog, out);
     if (d->notify)
         notify_metrics(d->notify, out);
+    if (d->slack)
+        api_slack_metrics(d->slack, out);
     return KB_OK; /* web adds its own, intake's and the journal's */
 }
 
@@ -293,11 +309,13 @@ int cmd_serve(int argc, char **argv)
         api_issues_gate(d.api, d.gate);
     if (!e && d.notify)
         api_issues_notify(d.api, notify_notifier(d.notify));
+    if (!e && (stage = "slack"))
+        e = api_slack_new(&d.cfg, d.intake, d.journal, &d.slack, &why);
     if (!e && (stage = "http")) {
         struct web_deps deps = {.cfg = &d.cfg, .journal = d.journal, .intake = d.intake,
                                 .metrics = daemon_metrics, .metrics_ctx = &d,
                                 .health = daemon_health, .health_ctx = &d,
-                                .route = api_issues_route, .route_ctx = d.api};
+                                .route = daemon_route, .route_ctx = &d};
         e = web_start(&deps, &d.web, &why);
     }
     if (e) {

@@ -69,6 +69,14 @@ static const struct key_def config_keys[] = {
     {"notify.max_attempts", K_UINT, OFF(notify.max_attempts),
      "attempts before a notification is dead-lettered"},
     {"notify.poll_ms", K_UINT, OFF(notify.poll_ms), "idle delivery threads look for due jobs"},
+    {"slack.signing_secret", K_STR, OFF(slack.signing_secret),
+     "Slack app signing secret: accept Slack's requests on /v1/slack/ (empty: off)"},
+    {"slack.report_emoji", K_STR, OFF(slack.report_emoji),
+     "reaction that reports a message to security (empty: off)"},
+    {"slack.timeline_emoji", K_STR, OFF(slack.timeline_emoji),
+     "reaction that adds a message to an incident's timeline (empty: off)"},
+    {"slack.workspace_url", K_STR, OFF(slack.workspace_url),
+     "https://NAME.slack.com, for links to messages"},
 };
 #undef OFF
 
@@ -102,6 +110,8 @@ static void set_defaults(struct kb_config *c)
     c->notify.backoff_cap_ms = 600000;
     c->notify.max_attempts = 20;
     c->notify.poll_ms = 1000;
+    c->slack.report_emoji = kb_strdup("rotating_light");
+    c->slack.timeline_emoji = kb_strdup("pushpin");
 }
 
 kb_err config_parse_size(const char *s, size_t *out)
@@ -418,7 +428,8 @@ kb_err config_dump(const struct kb_config *c, char **out)
         switch (k->type) {
         case K_STR: {
             const char *s = *(char *const *)field;
-            bool secret = strcmp(k->name, "http.token") == 0 && s;
+            bool secret = (strcmp(k->name, "http.token") == 0 ||
+                           strcmp(k->name, "slack.signing_secret") == 0) && s;
             buf_printf(&b, "%s%s: %s%s%s", indent, leaf, s && !secret ? "\"" : "",
                        secret ? "\"(set)\"" : s ? s : "", s && !secret ? "\"" : "");
             break;

@@ -87,6 +87,16 @@ struct kb_config {
         unsigned max_attempts;    /* then the job is dead-lettered: 20 */
         unsigned poll_ms;     /* an idle delivery thread looks for due jobs: 1000 */
     } notify;
+
+    struct {
+        char *signing_secret; /* Slack app's signing secret; NULL/"" = Slack's
+                                 requests are not accepted (/v1/slack/ 404) */
+        char *report_emoji;   /* reaction that reports a message to security:
+                                 "rotating_light"; "" = off */
+        char *timeline_emoji; /* reaction that adds a message to an incident's
+                                 timeline: "pushpin"; "" = off */
+        char *workspace_url;  /* "https://example.slack.com", for permalinks */
+    } slack;
 };
 
 /* Loads path (NULL: built-in defaults only). Fills *cfg with defaults first,

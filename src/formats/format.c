@@ -19,6 +19,7 @@ static const struct format *const registry[] = {
     &format_falco,        /* 7 */
     &format_alertmanager, /* 8 */
     &format_syslog,       /* 9 */
+    &format_report,       /* 10 */
 };
 
 size_t format_count(void)

@@ -24,6 +24,7 @@ extern const struct format format_wazuh;        /* 6 */
 extern const struct format format_falco;        /* 7 */
 extern const struct format format_alertmanager; /* 8 */
 extern const struct format format_syslog;       /* 9, fmt_syslog.c */
+extern const struct format format_report;       /* 10 */
 
 /* NULL-safe lookups: json_get()/json_path() that accept a NULL or
  * non-object v (and then return NULL). */

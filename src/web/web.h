@@ -18,9 +18,10 @@
  * Anything else goes to deps->route; if it declines, 404 {"error":"not found"}.
  * A built-in path with the wrong method answers 405 with an Allow header.
  *
- * Authentication: when http.token is set, every request except GET /healthz
- * and GET /metrics must carry "Authorization: Bearer <token>" (compared in
- * constant time), else 401 with "WWW-Authenticate: Bearer".
+ * Authentication: when http.token is set, every request except GET /healthz,
+ * GET /metrics and /v1/slack/ (signed by Slack instead: web/api_slack.h)
+ * must carry "Authorization: Bearer <token>" (compared in constant time),
+ * else 401 with "WWW-Authenticate: Bearer".
  *
  * Threads: http.threads polling threads (0: one per online CPU, at most 8),
  * each serving its own share of the connections from reading the headers to
