@@ -477,6 +477,7 @@ static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } vuln_subs[] = {
+    {"sync", cmd_vuln_sync},
     {NULL, NULL},
 };
 

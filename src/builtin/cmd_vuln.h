@@ -7,4 +7,6 @@
 #ifndef KOBAN_CMD_VULN_H
 #define KOBAN_CMD_VULN_H
 
+int cmd_vuln_sync(int argc, char **argv);
+
 #endif

@@ -23,6 +23,9 @@ struct http_client {
     char errbuf[CURL_ERROR_SIZE];
     char err[CURL_ERROR_SIZE + 64];
     int64_t retry_after_ms, rl_remaining, rl_reset_ms;
+    /* Headers kept for the response (empty: absent); longer values are
+     * dropped, never cut, so a caller never sends back a mangled ETag. */
+    char etag[256], last_modified[64], link[2048];
     atomic_bool abort;
 };
 
@@ -118,6 +121,26 @@ static bool parse_int(const char *v, size_t n, int64_t *out)
     return true;
 }
 
+/* Copies value v into dst when it fits whole. */
+static void keep_value(char *dst, size_t dstsz, const char *v, size_t vlen)
+{
+    if (vlen < dstsz) {
+        memcpy(dst, v, vlen);
+        dst[vlen] = '\0';
+    }
+}
+
+static void keep_header(struct http_client *c, const char *name, size_t nlen, const char *v,
+                        size_t vlen)
+{
+    if (nlen == 4 && strncasecmp(name, "etag", 4) == 0)
+        keep_value(c->etag, sizeof c->etag, v, vlen);
+    else if (nlen == 13 && strncasecmp(name, "last-modified", 13) == 0)
+        keep_value(c->last_modified, sizeof c->last_modified, v, vlen);
+    else if (nlen == 4 && strncasecmp(name, "link", 4) == 0)
+        keep_value(c->link, sizeof c->link, v, vlen);
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     struct http_client *c = ud;
@@ -125,6 +148,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
         /* A new response (after 100 Continue, say): forget earlier headers. */
         c->retry_after_ms = c->rl_remaining = c->rl_reset_ms = -1;
+        c->etag[0] = c->last_modified[0] = c->link[0] = '\0';
         return len;
     }
     const char *colon = memchr(p, ':', len);
@@ -137,6 +161,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
         end--;
     size_t vlen = (size_t)(end - v);
+    keep_header(c, p, nlen, v, vlen);
     char val[128];
     if (vlen >= sizeof val)
         return len;
@@ -179,6 +204,7 @@ void http_client_send(struct http_client *c, const struct recv_request *req,
     c->cut = false;
     c->errbuf[0] = '\0';
     c->retry_after_ms = c->rl_remaining = c->rl_reset_ms = -1;
+    c->etag[0] = c->last_modified[0] = c->link[0] = '\0';
     if (atomic_load(&c->abort)) {
         if (aborted)
             *aborted = true;
@@ -275,4 +301,8 @@ void http_client_send(struct http_client *c, const struct recv_request *req,
     resp->retry_after_ms = c->retry_after_ms;
     resp->ratelimit_remaining = c->rl_remaining;
     resp->ratelimit_reset_ms = c->rl_reset_ms;
+    resp->etag = c->etag[0] ? c->etag : NULL;
+    resp->last_modified = c->last_modified[0] ? c->last_modified : NULL;
+    resp->link = c->link[0] ? c->link : NULL;
+    resp->body_cut = c->cut;
 }

@@ -39,8 +39,11 @@ void http_client_free(struct http_client *c);
  * resp->err set when there was no answer (refused, reset, timed out,
  * aborted). Retry-After (seconds or an HTTP date) becomes retry_after_ms
  * from now; x-ratelimit-remaining and x-ratelimit-reset (epoch seconds)
- * are passed on (-1 when absent). *aborted (may be NULL) is set when
- * http_client_abort ended the request. */
+ * are passed on (-1 when absent); ETag, Last-Modified and Link too (NULL
+ * when absent), and body_cut says the body reached max_body and was cut
+ * (the status is then the server's, the body incomplete). A body shorter
+ * than its Content-Length is no answer (status 0). *aborted (may be
+ * NULL) is set when http_client_abort ended the request. */
 void http_client_send(struct http_client *c, const struct recv_request *req,
                       struct recv_response *resp, bool *aborted);
 

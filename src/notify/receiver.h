@@ -78,6 +78,12 @@ struct recv_response {
     int64_t ratelimit_remaining;     /* x-ratelimit-remaining; -1 none */
     int64_t ratelimit_reset_ms;      /* x-ratelimit-reset (epoch s → ms); -1 none */
     const char *err;                 /* transport error text when status == 0 */
+    /* For clients that read more than the status and body (the advisory
+     * feeds): the response's ETag, Last-Modified and Link headers (NULL when
+     * absent or longer than the client keeps), and whether the body was cut
+     * at the client's max_body. Receivers may ignore them. */
+    const char *etag, *last_modified, *link;
+    bool body_cut;
 };
 
 enum recv_outcome {

@@ -108,8 +108,12 @@ static inline void tjob_free(struct tjob *t)
 
 static inline struct recv_response tresp(long status, const char *body)
 {
-    return (struct recv_response){
-        status, kb_str_c(body), -1, -1, -1, status ? NULL : "connection refused"};
+    return (struct recv_response){.status = status,
+                                  .body = kb_str_c(body),
+                                  .retry_after_ms = -1,
+                                  .ratelimit_remaining = -1,
+                                  .ratelimit_reset_ms = -1,
+                                  .err = status ? NULL : "connection refused"};
 }
 
 /* The value of header name in r ("Name: value"), or NULL. */
