@@ -20,6 +20,7 @@ static const struct format *const registry[] = {
     &format_alertmanager, /* 8 */
     &format_syslog,       /* 9 */
     &format_report,       /* 10 */
+    &format_vuln,         /* 11 */
 };
 
 size_t format_count(void)

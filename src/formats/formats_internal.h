@@ -25,6 +25,7 @@ extern const struct format format_falco;        /* 7 */
 extern const struct format format_alertmanager; /* 8 */
 extern const struct format format_syslog;       /* 9, fmt_syslog.c */
 extern const struct format format_report;       /* 10 */
+extern const struct format format_vuln;         /* 11, fmt_vuln.c */
 
 /* NULL-safe lookups: json_get()/json_path() that accept a NULL or
  * non-object v (and then return NULL). */

@@ -9,7 +9,8 @@
 static void test_registry(void)
 {
     static const char *const names[] = {"generic", "guardduty", "scc", "cloudtrail", "gcp_audit",
-                                        "wazuh", "falco", "alertmanager", "syslog", "report"};
+                                        "wazuh", "falco", "alertmanager", "syslog", "report",
+                                        "vuln"};
     T_EQ_INT(format_count(), KB_ARRAY_LEN(names));
     for (size_t i = 0; i < KB_ARRAY_LEN(names); i++) {
         const struct format *f = format_at(i);
