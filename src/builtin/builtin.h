@@ -33,11 +33,13 @@ int cmd_test(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
 int cmd_vuln(int argc, char **argv);
+int cmd_incident(int argc, char **argv);
 
 extern const struct builtin builtin_serve, builtin_ingest, builtin_normalize, builtin_issues,
     builtin_quarantine, builtin_journal, builtin_help, builtin_test, builtin_rules;
 extern const struct builtin builtin_outbox;
 extern const struct builtin builtin_vuln;
+extern const struct builtin builtin_incident;
 
 /* Finds a command by name. */
 const struct builtin *builtin_find(const char *name);

@@ -16,7 +16,7 @@
 const struct builtin *const koban_builtins[] = {
     &builtin_serve, &builtin_ingest, &builtin_normalize, &builtin_issues,
     &builtin_quarantine, &builtin_journal, &builtin_test, &builtin_rules, &builtin_outbox,
-    &builtin_vuln, &builtin_help, NULL,
+    &builtin_vuln, &builtin_incident, &builtin_help, NULL,
 };
 
 const struct builtin *builtin_find(const char *name)
