@@ -12,6 +12,7 @@
 #include "builtin/builtin.h"
 
 #include "formats/format.h"
+#include "incident/incident_service.h"
 #include "ingest/intake.h"
 #include "ingest/pipeline.h"
 #include "ingest/spool.h"
@@ -65,6 +66,7 @@ struct daemon {
     struct syslog_net *syslog;
     struct api_issues *api;
     struct api_slack *slack; /* NULL without slack.signing_secret */
+    struct incident_service *incidents; /* NULL without incident.config */
     struct web *web;
 };
 
@@ -92,6 +94,8 @@ static kb_err daemon_metrics(void *ctx, struct buf *out)
         notify_metrics(d->notify, out);
     if (d->slack)
         api_slack_metrics(d->slack, out);
+    if (d->incidents)
+        incident_service_metrics(d->incidents, out);
     return KB_OK; /* web adds its own, intake's and the journal's */
 }
 
@@ -140,9 +144,11 @@ static void daemon_stop(struct daemon *d)
 {
     web_stop(d->web);
     api_issues_free(d->api);
+    api_slack_free(d->slack);
     syslog_net_stop(d->syslog);
     spool_stop(d->spool);
     pipeline_stop(d->pipeline);
+    incident_service_free(d->incidents);
     notify_free(d->notify); /* after the pipeline and the API, which tell it */
     db_gate_free(d->gate);  /* after every connection that used it */
     triage_free(d->triage);
@@ -309,8 +315,15 @@ int cmd_serve(int argc, char **argv)
         api_issues_gate(d.api, d.gate);
     if (!e && d.notify)
         api_issues_notify(d.api, notify_notifier(d.notify));
+    if (!e && d.cfg.incident.config && *d.cfg.incident.config && (stage = "incident bot")) {
+        struct incident_service_opts iso = {.db_path = dbpath, .config_path = d.cfg.incident.config,
+                                            .gate = d.gate};
+        e = incident_service_new(&iso, &d.incidents, &why);
+        if (!e)
+            e = incident_service_start(d.incidents, &why);
+    }
     if (!e && (stage = "slack"))
-        e = api_slack_new(&d.cfg, d.intake, d.journal, &d.slack, &why);
+        e = api_slack_new(&d.cfg, d.intake, d.journal, dbpath, d.gate, &d.slack, &why);
     if (!e && (stage = "http")) {
         struct web_deps deps = {.cfg = &d.cfg, .journal = d.journal, .intake = d.intake,
                                 .metrics = daemon_metrics, .metrics_ctx = &d,

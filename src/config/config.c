@@ -77,6 +77,8 @@ static const struct key_def config_keys[] = {
      "reaction that adds a message to an incident's timeline (empty: off)"},
     {"slack.workspace_url", K_STR, OFF(slack.workspace_url),
      "https://NAME.slack.com, for links to messages"},
+    {"incident.config", K_STR, OFF(incident.config),
+     "incident bot settings: channels, invites, broadcasts, timekeeper (empty: no bot)"},
 };
 #undef OFF
 

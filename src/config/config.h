@@ -97,6 +97,11 @@ struct kb_config {
                                  timeline: "pushpin"; "" = off */
         char *workspace_url;  /* "https://example.slack.com", for permalinks */
     } slack;
+
+    struct {
+        char *config;         /* the incident bot's settings file
+                                 (docs/INCIDENTS.md); NULL/"" = no bot */
+    } incident;
 };
 
 /* Loads path (NULL: built-in defaults only). Fills *cfg with defaults first,

@@ -18,6 +18,10 @@ struct slack_app {
     void *submit_ctx;
     slack_timeline_fn on_timeline;
     void *timeline_ctx;
+    kb_err (*command)(void *ctx, const struct slack_command *c, struct buf *reply,
+                      struct kb_why *why);
+    kb_err (*action)(void *ctx, const struct slack_action *a, struct buf *reply,
+                     struct kb_why *why);
 };
 
 static char *dup_or_null(const char *s)
@@ -35,6 +39,8 @@ kb_err slack_app_new(const struct slack_app_opts *o, struct slack_app **out)
     app->submit_ctx = o->submit_ctx;
     app->on_timeline = o->on_timeline;
     app->timeline_ctx = o->timeline_ctx;
+    app->command = o->command;
+    app->action = o->action;
     *out = app;
     return KB_OK;
 }
@@ -109,24 +115,45 @@ static kb_err report(struct slack_app *app, const struct slack_event *e, struct 
     return err;
 }
 
+static kb_err timeline(struct slack_app *app, const struct slack_event *e, struct kb_why *why)
+{
+    int64_t at = e->event_time > 0 ? e->event_time * 1000 : kb_now_ms();
+    kb_err err = app->on_timeline(app->timeline_ctx, e->channel, e->ts, e->user, e->item_user,
+                                  e->text, at, why);
+    return err == KB_ENOTFOUND ? KB_OK : err;
+}
+
 static kb_err on_event(void *ctx, const struct slack_event *e, struct kb_why *why)
 {
     struct slack_app *app = ctx;
+    if (e->type && strcmp(e->type, "pin_added") == 0 && app->on_timeline)
+        return timeline(app, e, why);
     if (!e->type || strcmp(e->type, "reaction_added") != 0 || !e->reaction)
         return KB_OK; /* other events: acknowledged, nothing to do */
     if (app->report_emoji && strcmp(e->reaction, app->report_emoji) == 0)
         return report(app, e, why);
     if (app->timeline_emoji && strcmp(e->reaction, app->timeline_emoji) == 0 &&
-        app->on_timeline) {
-        int64_t at = e->event_time > 0 ? e->event_time * 1000 : kb_now_ms();
-        kb_err err = app->on_timeline(app->timeline_ctx, e->channel, e->ts, e->user,
-                                      e->item_user, e->text, at, why);
-        return err == KB_ENOTFOUND ? KB_OK : err;
-    }
+        app->on_timeline)
+        return timeline(app, e, why);
     return KB_OK;
+}
+
+static kb_err on_command(void *ctx, const struct slack_command *c, struct buf *reply,
+                         struct kb_why *why)
+{
+    struct slack_app *app = ctx;
+    return app->command ? app->command(app->timeline_ctx, c, reply, why) : KB_OK;
+}
+
+static kb_err on_action(void *ctx, const struct slack_action *a, struct buf *reply,
+                        struct kb_why *why)
+{
+    struct slack_app *app = ctx;
+    return app->action ? app->action(app->timeline_ctx, a, reply, why) : KB_OK;
 }
 
 struct slack_handler slack_app_handler(struct slack_app *app)
 {
-    return (struct slack_handler){.event = on_event, .command = NULL, .action = NULL, .ctx = app};
+    return (struct slack_handler){
+        .event = on_event, .command = on_command, .action = on_action, .ctx = app};
 }

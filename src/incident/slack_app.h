@@ -12,6 +12,9 @@
  *     into one issue.
  *   - the timeline emoji (slack.timeline_emoji) in an incident's channel
  *     adds the message to the incident's timeline (through on_timeline).
+ * Pins: a message pinned in an incident's channel (pin_added) goes on its
+ * timeline too — the postmortem's timeline is built from them.
+ * Commands and buttons go to the command and action callbacks.
  *
  * Ownership: slack_app_new copies the options' strings; the callbacks'
  * ctx is borrowed. Thread-safe (no state changes after creation).
@@ -41,6 +44,12 @@ struct slack_app_opts {
     void *submit_ctx;
     slack_timeline_fn on_timeline; /* NULL: timeline marking ignored */
     void *timeline_ctx;
+    /* Slash commands and interactivity (the incident bot,
+     * incident_slack.h); NULL: acknowledged and ignored. ctx: timeline_ctx. */
+    kb_err (*command)(void *ctx, const struct slack_command *c, struct buf *reply,
+                      struct kb_why *why);
+    kb_err (*action)(void *ctx, const struct slack_action *a, struct buf *reply,
+                     struct kb_why *why);
 };
 
 struct slack_app;

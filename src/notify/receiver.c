@@ -15,6 +15,7 @@ static const struct recv_ops *const recv_types[] = {
     &recv_github_ops,    /* recv_github.c */
     &recv_pagerduty_ops, /* recv_pagerduty.c */
     &recv_webhook_ops,   /* recv_webhook.c */
+    &recv_slack_incident_ops, /* recv_slack_incident.c */
 };
 
 struct receiver {

@@ -26,14 +26,16 @@ struct loader {
 
 /* ---- receivers ---------------------------------------------------------- */
 
-enum { T_SLACK, T_GITHUB, T_PAGERDUTY, T_WEBHOOK, T_COUNT };
-static const char *const type_names[T_COUNT] = {"slack", "github", "pagerduty", "webhook"};
+enum { T_SLACK, T_GITHUB, T_PAGERDUTY, T_WEBHOOK, T_SLACK_INCIDENT, T_COUNT };
+static const char *const type_names[T_COUNT] = {"slack", "github", "pagerduty", "webhook",
+                                                "slack_incident"};
 /* Severities each type gets when the file has no route: (bit s = severity s). */
 static const uint8_t type_default_mask[T_COUNT] = {
     1u << KB_SEV_LOW,                                                      /* slack */
     (1u << KB_SEV_MEDIUM) | (1u << KB_SEV_HIGH) | (1u << KB_SEV_CRITICAL), /* github */
     (1u << KB_SEV_HIGH) | (1u << KB_SEV_CRITICAL),                         /* pagerduty */
     ROUTE_SEV_ALL & ~1u,                                                   /* webhook */
+    0, /* slack_incident: the incident bot's calls, never alerts */
 };
 /* Keys that only some types take; the rest apply to every type. */
 static const struct {
@@ -44,7 +46,8 @@ static const struct {
     {"webhook_url", 1u << T_SLACK},
     {"repo", 1u << T_GITHUB},
     {"url", 1u << T_WEBHOOK},
-    {"base_url", (1u << T_SLACK) | (1u << T_GITHUB) | (1u << T_PAGERDUTY)},
+    {"base_url", (1u << T_SLACK) | (1u << T_GITHUB) | (1u << T_PAGERDUTY) |
+                     (1u << T_SLACK_INCIDENT)},
 };
 
 static bool name_ok(const char *s)
@@ -149,7 +152,7 @@ static kb_err parse_receiver(struct loader *L, const yaml_node_t *row, size_t id
     v = ry_get(y, row, "type");
     snprintf(path, sizeof path, "%s.type", where);
     if (!v)
-        return ry_bad(y, row, path, "is required (slack, github, pagerduty or webhook)");
+        return ry_bad(y, row, path, "is required (slack, github, pagerduty, webhook or slack_incident)");
     const char *type;
     if ((e = ry_scalar(y, v, path, &type)))
         return e;
@@ -157,7 +160,9 @@ static kb_err parse_receiver(struct loader *L, const yaml_node_t *row, size_t id
     while (t < T_COUNT && strcmp(type, type_names[t]) != 0)
         t++;
     if (t == T_COUNT)
-        return ry_bad(y, v, path, "unknown type '%s' (slack, github, pagerduty or webhook)", type);
+        return ry_bad(y, v, path,
+                      "unknown type '%s' (slack, github, pagerduty, webhook or slack_incident)",
+                      type);
     r->cfg.type = type_names[t];
     for (size_t k = 0; k < KB_ARRAY_LEN(type_keys); k++) {
         yaml_node_t *kn = ry_get(y, row, type_keys[k].key);
@@ -222,6 +227,9 @@ static kb_err parse_receiver(struct loader *L, const yaml_node_t *row, size_t id
         break;
     case T_PAGERDUTY:
         missing = !c->token ? "token (the routing key)" : NULL;
+        break;
+    case T_SLACK_INCIDENT:
+        missing = !c->token ? "token (the bot token)" : NULL;
         break;
     default:
         missing = !c->url ? "url" : !c->token ? "token (the HMAC secret)" : NULL;
@@ -434,6 +442,10 @@ static kb_err parse_node(struct loader *L, const yaml_node_t *n, const char *at,
         size_t r;
         if ((e = route_receiver_ref(&L->y, L->rs, v, path, &r)))
             return e;
+        if (strcmp(L->rs->recv[r].cfg.type, "slack_incident") == 0)
+            return ry_bad(y, v, path, "%s is a slack_incident receiver (the incident bot's); "
+                                      "route alerts to a slack receiver",
+                          L->rs->recv[r].cfg.name);
         L->rs->nodes[idx].receiver = eff = (int32_t)r;
     }
     L->rs->nodes[idx].eff_receiver = eff;
@@ -471,7 +483,7 @@ static kb_err default_tree(struct loader *L, const yaml_node_t *root)
             break;
         int t = 0;
         while (t < T_COUNT - 1 && strcmp(rs->recv[i].cfg.type, type_names[t]) != 0)
-            t++;
+            t++; /* every receiver has a known type: the loop stops at it */
         struct route_node *nd = &rs->nodes[c];
         nd->receiver = nd->eff_receiver = (int32_t)i;
         nd->cont = true;

@@ -1,6 +1,7 @@
 /* api_slack.c — Slack's requests over HTTP (api_slack.h). */
 #include "web/api_slack.h"
 
+#include "incident/incident_slack.h"
 #include "incident/slack_app.h"
 #include "incident/slack_inbound.h"
 
@@ -14,6 +15,7 @@ struct api_slack {
     struct journal *journal;
     struct slack_app *app;
     struct slack_inbound *in;
+    struct incident_slack *incidents;
 };
 
 /* Reports go through the intake like any event, forced to their format. */
@@ -36,7 +38,8 @@ static kb_err submit(void *ctx, const char *format, const char *json, size_t len
 }
 
 kb_err api_slack_new(const struct kb_config *cfg, struct intake *intake, struct journal *journal,
-                     struct api_slack **out, struct kb_why *why)
+                     const char *db_path, struct db_gate *gate, struct api_slack **out,
+                     struct kb_why *why)
 {
     *out = NULL;
     if (!cfg->slack.signing_secret || !*cfg->slack.signing_secret)
@@ -44,15 +47,24 @@ kb_err api_slack_new(const struct kb_config *cfg, struct intake *intake, struct 
     struct api_slack *a = kb_calloc(1, sizeof *a);
     a->intake = intake;
     a->journal = journal;
+    kb_err e = incident_slack_new(db_path, gate, cfg->slack.workspace_url, &a->incidents, why);
+    if (e) {
+        api_slack_free(a);
+        return e;
+    }
     struct slack_app_opts ao = {.report_emoji = cfg->slack.report_emoji,
                                 .timeline_emoji = cfg->slack.timeline_emoji,
                                 .workspace_url = cfg->slack.workspace_url,
                                 .submit = submit,
-                                .submit_ctx = a};
+                                .submit_ctx = a,
+                                .on_timeline = incident_slack_timeline,
+                                .timeline_ctx = a->incidents,
+                                .command = incident_slack_command,
+                                .action = incident_slack_action};
     slack_app_new(&ao, &a->app);
     struct slack_handler h = slack_app_handler(a->app);
     struct slack_inbound_opts io = {.signing_secret = cfg->slack.signing_secret};
-    kb_err e = slack_inbound_new(&io, &h, &a->in, why);
+    e = slack_inbound_new(&io, &h, &a->in, why);
     if (e) {
         api_slack_free(a);
         return e;
@@ -67,6 +79,7 @@ void api_slack_free(struct api_slack *a)
         return;
     slack_inbound_free(a->in);
     slack_app_free(a->app);
+    incident_slack_free(a->incidents);
     free(a);
 }
 

@@ -8,7 +8,8 @@
  * paths are not behind http.token: Slack signs its requests instead
  * (incident/slack_inbound.h), so each is refused with 401 unless signed
  * with slack.signing_secret. Reports become alerts through the intake and
- * are answered once durable.
+ * are answered once durable; /incident, the timekeeper's buttons and pins
+ * in incident channels change incidents (incident/incident_slack.h).
  *
  * Ownership: api_slack_new returns an object freed with api_slack_free; it
  * borrows cfg, the intake and the journal (which must outlive it).
@@ -21,8 +22,11 @@
 struct api_slack;
 
 /* NULL in *out (and KB_OK) when slack.signing_secret is not set. */
+struct db_gate;
+/* db_path, gate: the store the incident commands change (incident_slack.h). */
 kb_err api_slack_new(const struct kb_config *cfg, struct intake *intake, struct journal *journal,
-                     struct api_slack **out, struct kb_why *why);
+                     const char *db_path, struct db_gate *gate, struct api_slack **out,
+                     struct kb_why *why);
 void api_slack_free(struct api_slack *a);
 /* A web_deps.route callback; ctx is the struct api_slack. KB_ENOTFOUND for
  * paths outside /v1/slack/. */

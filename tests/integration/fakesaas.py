@@ -19,6 +19,13 @@ added to scripted answers. Everything else is a small imitation:
     Slack      POST /api/chat.postMessage → {"ok":true,"channel":..,"ts":..}
                POST /api/chat.update      → {"ok":true,...} (or message_not_found)
                POST /services/...         → "ok" (incoming webhook)
+               POST /api/conversations.create {name} → {"ok":true,"channel":{id,name}}
+                    (name_taken when a channel has that name; .channels holds them)
+               POST /api/conversations.invite {channel, users} (already_in_channel
+                    when every user is a member; channel_not_found)
+               GET  /api/usergroups.users.list?usergroup=S → the group's members
+                    (.usergroups: id -> [user ids]; no_such_subteam)
+               POST /api/conversations.archive {channel} (already_archived)
     GitHub     POST /repos/O/R/issues → 201 {"number":N,...}; GET|PATCH .../issues/N;
                POST|GET .../issues/N/comments; GET /search/issues?q=... finds
                issues whose body contains the quoted marker in q
@@ -76,6 +83,8 @@ class FakeSaaS:
         self.recorded = []
         self.scripts = {}
         self.slack = []          # messages: {channel, ts, text, blocks, thread_ts, updates}
+        self.channels = {}       # id -> {"name", "members": [ids], "archived"}
+        self.usergroups = {}     # id -> [user ids] (set by tests)
         self.gh = {}             # "o/r" -> {number: issue}
         self.gh_comments = {}    # ("o/r", number) -> [comment]
         self.pd = {}             # dedup_key -> {"status":..., "events":[...]}
@@ -115,6 +124,7 @@ class FakeSaaS:
     def state(self):
         with self.lock:
             return {"slack": [dict(m) for m in self.slack],
+                    "channels": {k: dict(v) for k, v in self.channels.items()},
                     "github": {repo: {str(n): dict(i) for n, i in issues.items()}
                                for repo, issues in self.gh.items()},
                     "github_comments": {f"{k[0]}#{k[1]}": list(v)
@@ -144,6 +154,8 @@ class FakeSaaS:
             return self._slack_post(body)
         if path == "/api/chat.update" and method == "POST":
             return self._slack_update(body)
+        if path.startswith("/api/conversations.") or path == "/api/usergroups.users.list":
+            return self._slack_conv(path.split("/")[-1], query, body)
         if path.startswith("/services/") and method == "POST":
             self.slack.append({"webhook": path, "text": body.get("text"), "ts": None})
             return 200, "ok", {"Content-Type": "text/plain"}
@@ -165,6 +177,37 @@ class FakeSaaS:
                            "updates": 0})
         return 200, {"ok": True, "channel": ch, "ts": ts,
                      "message": {"text": body.get("text"), "ts": ts}}, None
+
+    def _slack_conv(self, method, query, body):
+        if method == "conversations.create":
+            name = body.get("name") or ""
+            if any(c["name"] == name for c in self.channels.values()):
+                return 200, {"ok": False, "error": "name_taken"}, None
+            cid = f"C{self._next():08d}"
+            self.channels[cid] = {"name": name, "members": [], "archived": False,
+                                  "private": bool(body.get("is_private"))}
+            return 200, {"ok": True, "channel": {"id": cid, "name": name}}, None
+        if method == "usergroups.users.list":
+            ug = urllib.parse.parse_qs(query).get("usergroup", [""])[0]
+            if ug not in self.usergroups:
+                return 200, {"ok": False, "error": "no_such_subteam"}, None
+            return 200, {"ok": True, "users": list(self.usergroups[ug])}, None
+        ch = self.channels.get(body.get("channel"))
+        if ch is None:
+            return 200, {"ok": False, "error": "channel_not_found"}, None
+        if method == "conversations.invite":
+            users = [u for u in (body.get("users") or "").split(",") if u]
+            new = [u for u in users if u not in ch["members"]]
+            if not new:
+                return 200, {"ok": False, "error": "already_in_channel"}, None
+            ch["members"] += new
+            return 200, {"ok": True, "channel": {"id": body.get("channel")}}, None
+        if method == "conversations.archive":
+            if ch["archived"]:
+                return 200, {"ok": False, "error": "already_archived"}, None
+            ch["archived"] = True
+            return 200, {"ok": True}, None
+        return 200, {"ok": False, "error": "unknown_method"}, None
 
     def _slack_update(self, body):
         for m in self.slack:
