@@ -387,8 +387,14 @@ static int vc_file(struct vc *v, const struct advidx *idx, const struct vc_opts 
     for (size_t i = 0; i < inv.n; i++) {
         v->pkg = &inv.pkgs[i];
         size_t unsure = 0;
-        e = advidx_match(idx, inv.pkgs[i].ecosystem, inv.pkgs[i].name, inv.pkgs[i].version,
-                         vc_hit, v, &unsure);
+        const struct inventory_pkg *p = &inv.pkgs[i];
+        e = advidx_match(idx, p->ecosystem, p->name, p->version, vc_hit, v, &unsure);
+        char src[256], srcver[256];
+        /* distributions' advisories name source packages (inventory.h) */
+        if ((e == KB_OK || e == KB_EINVAL) &&
+            inventory_source_of(p->ecosystem, p->name, p->source, p->version, src, sizeof src,
+                                srcver, sizeof srcver))
+            e = advidx_match(idx, p->ecosystem, src, srcver, vc_hit, v, &unsure);
         v->unsure += unsure;
         if (e != KB_OK && e != KB_EINVAL) {
             builtin_error("vuln", "%s: more than %d findings", path, VC_MAX_FINDINGS);

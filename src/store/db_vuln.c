@@ -36,7 +36,7 @@ enum vs_stmt {
 };
 
 #define ADV_COLUMNS "id, group_key, feed, modified, withdrawn, suspected, osv"
-#define PKG_COLUMNS "asset, source, ecosystem, name, version, location"
+#define PKG_COLUMNS "asset, source, ecosystem, name, version, location, srcpkg"
 #define FIND_COLUMNS                                                                               \
     "group_key, asset, ecosystem, package, installed, fixed, severity, cvss, kev, suspected,"      \
     " state, first_seen, changed, reason"
@@ -71,7 +71,7 @@ static const char *const vs_sql[V_COUNT] = {
     [V_ASSET_GET] = "SELECT name, kind, labels, updated FROM vuln_asset WHERE name = ?1",
     [V_ASSET_EACH] = "SELECT name, kind, labels, updated FROM vuln_asset ORDER BY name LIMIT ?1",
     [V_PKG_CLEAR] = "DELETE FROM vuln_package WHERE asset = ?1",
-    [V_PKG_ADD] = "INSERT INTO vuln_package(" PKG_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [V_PKG_ADD] = "INSERT INTO vuln_package(" PKG_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     /* One statement per filter shape: "?1 IS NULL OR asset = ?1" would
      * keep SQLite from using the asset index. */
     [V_PKG_EACH] = "SELECT " PKG_COLUMNS " FROM vuln_package WHERE (?1 IS NULL OR asset = ?1)"
@@ -427,6 +427,7 @@ kb_err db_vuln_package_add(struct db_vuln *v, const struct db_vuln_package *p)
     db_bind_text(st, 4, p->name);
     db_bind_text(st, 5, p->version);
     db_bind_text(st, 6, p->location);
+    db_bind_text(st, 7, p->srcpkg);
     return vs_run(st);
 }
 
@@ -440,7 +441,8 @@ static kb_err pkg_walk(sqlite3_stmt *st, db_vuln_package_fn fn, void *ctx)
                                     .ecosystem = col(st, 2),
                                     .name = col(st, 3),
                                     .version = col(st, 4),
-                                    .location = col(st, 5)};
+                                    .location = col(st, 5),
+                                    .srcpkg = col(st, 6)};
         e = fn(ctx, &p);
     }
     if (!e && rc != SQLITE_DONE)

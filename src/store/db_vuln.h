@@ -118,6 +118,8 @@ struct db_vuln_package {
     const char *name;
     const char *version;
     const char *location; /* may be NULL */
+    const char *srcpkg;   /* the distribution's source package as the inventory
+                             wrote it (dpkg Source, apk origin); may be NULL */
 };
 /* Deletes every package of the asset. */
 kb_err db_vuln_packages_clear(struct db_vuln *v, const char *asset);

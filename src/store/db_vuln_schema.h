@@ -35,7 +35,7 @@
     " id INTEGER PRIMARY KEY,"                                                                     \
     " asset TEXT NOT NULL REFERENCES vuln_asset(name) ON DELETE CASCADE,"                          \
     " source TEXT, ecosystem TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL,"            \
-    " location TEXT);"                                                                             \
+    " location TEXT, srcpkg TEXT);"                                                                \
     "CREATE INDEX vuln_package_by_asset ON vuln_package(asset, ecosystem, name);"                  \
     "CREATE INDEX vuln_package_by_name ON vuln_package(name);"                                     \
     "CREATE TABLE vuln_finding("                                                                   \

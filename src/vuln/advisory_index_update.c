@@ -359,13 +359,16 @@ struct fstate {
     advidx_finding_cb cb;
     void *ctx;
     size_t unsure;
+    const char *name; /* the package as the record names it */
 };
 
 static kb_err on_entry(void *ctx, const struct assetidx_entry *en)
 {
     struct fstate *st = ctx;
     struct osv_match m;
-    if (osv_affects(st->idx->recs[st->ri], en->ecosystem, en->name, en->version, &m, NULL) !=
+    /* The record's own spelling: the key already matched the entry's name,
+     * or its source package's (asset_index.h), which the record names. */
+    if (osv_affects(st->idx->recs[st->ri], en->ecosystem, st->name, en->version, &m, NULL) !=
         KB_OK)
         return KB_OK;
     if (m.verdict == OSV_NOT_EVALUABLE)
@@ -395,7 +398,7 @@ kb_err advidx_findings(const struct advidx *idx, const char *id, const struct as
     if (ri == OSV_NO_INDEX)
         return KB_OK;
     const struct osv_record *r = idx->recs[ri];
-    struct fstate st = {idx, (uint32_t)ri, cb, ctx, 0};
+    struct fstate st = {idx, (uint32_t)ri, cb, ctx, 0, NULL};
     /* Each package key once (a record may name a package in two entries):
      * keys sorted, duplicates skipped. */
     struct pair *keys = kb_malloc((r->naffected ? r->naffected : 1) * sizeof *keys);
@@ -414,6 +417,7 @@ kb_err advidx_findings(const struct advidx *idx, const char *id, const struct as
         if (i && strcmp(keys[i].key, keys[i - 1].key) == 0)
             continue;
         const struct osv_package *p = &r->affected[keys[i].rec].package;
+        st.name = p->name;
         e = assetidx_lookup(assets, p->ecosystem, p->name, on_entry, &st);
     }
     for (size_t i = 0; i < nk; i++)

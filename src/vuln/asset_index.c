@@ -158,6 +158,38 @@ static kb_err asset_number(struct assetidx *ai, const char *asset, uint32_t *out
     return KB_OK;
 }
 
+/* Adds one entry found under key (ecosystem, keyname). */
+static kb_err add_entry(struct assetidx *ai, uint32_t num, const char *eco, const char *keyname,
+                        const char *name, const char *version, const char *location, char *key,
+                        struct kb_why *why)
+{
+    if (!advidx_key(eco, keyname, key, KEY_MAX)) {
+        ai->skipped++;
+        return KB_OK;
+    }
+    if (ai->nents >= ASSETIDX_MAX_ENTRIES)
+        return kb_fail(why, KB_ETOOBIG, "more than %u asset packages", ASSETIDX_MAX_ENTRIES);
+    struct ent en = {intern(ai, eco), intern(ai, name), intern(ai, version),
+                     location ? intern(ai, location) : NULL, num, NIL};
+    const char *k = intern(ai, key);
+    if (!en.eco || !en.name || !en.version || (location && !en.location) || !k)
+        return kb_fail(why, KB_ETOOBIG, "asset index over %zu bytes", ASSETIDX_MAX_BYTES);
+    if (ai->nents == ai->capents) {
+        ai->capents = ai->capents ? ai->capents * 2 : 1024;
+        ai->ents = kb_realloc(ai->ents, ai->capents * sizeof *ai->ents);
+    }
+    uint32_t at = (uint32_t)ai->nents++;
+    ai->ents[at] = en;
+    bool fresh;
+    struct tslot *t = tab_put(&ai->keys, k, &fresh);
+    if (fresh)
+        t->a = at;
+    else
+        ai->ents[t->b].next = at;
+    t->b = at;
+    return KB_OK;
+}
+
 kb_err assetidx_add(struct assetidx *ai, const char *asset, const struct inventory *inv,
                     struct kb_why *why)
 {
@@ -171,37 +203,20 @@ kb_err assetidx_add(struct assetidx *ai, const char *asset, const struct invento
     if (e != KB_OK)
         return e;
     char *key = kb_malloc(KEY_MAX);
+    char src[256], srcver[256];
     for (size_t i = 0; i < inv->n && e == KB_OK; i++) {
         const struct inventory_pkg *p = &inv->pkgs[i];
-        if (!p->ecosystem || !p->name || !p->version || !*p->version ||
-            !advidx_key(p->ecosystem, p->name, key, KEY_MAX)) {
+        if (!p->ecosystem || !p->name || !p->version || !*p->version) {
             ai->skipped++;
             continue;
         }
-        if (ai->nents >= ASSETIDX_MAX_ENTRIES) {
-            e = kb_fail(why, KB_ETOOBIG, "more than %u asset packages", ASSETIDX_MAX_ENTRIES);
-            break;
-        }
-        struct ent en = {intern(ai, p->ecosystem), intern(ai, p->name), intern(ai, p->version),
-                         p->location ? intern(ai, p->location) : NULL, num, NIL};
-        const char *k = intern(ai, key);
-        if (!en.eco || !en.name || !en.version || (p->location && !en.location) || !k) {
-            e = kb_fail(why, KB_ETOOBIG, "asset index over %zu bytes", ASSETIDX_MAX_BYTES);
-            break;
-        }
-        if (ai->nents == ai->capents) {
-            ai->capents = ai->capents ? ai->capents * 2 : 1024;
-            ai->ents = kb_realloc(ai->ents, ai->capents * sizeof *ai->ents);
-        }
-        uint32_t at = (uint32_t)ai->nents++;
-        ai->ents[at] = en;
-        bool fresh;
-        struct tslot *t = tab_put(&ai->keys, k, &fresh);
-        if (fresh)
-            t->a = at;
-        else
-            ai->ents[t->b].next = at;
-        t->b = at;
+        e = add_entry(ai, num, p->ecosystem, p->name, p->name, p->version, p->location, key, why);
+        /* Found also under its source package, which distributions'
+         * advisories name (inventory_source_of); the entry keeps the
+         * binary's name, so findings are the installed package's. */
+        if (!e && inventory_source_of(p->ecosystem, p->name, p->source, p->version, src,
+                                      sizeof src, srcver, sizeof srcver))
+            e = add_entry(ai, num, p->ecosystem, src, p->name, srcver, p->location, key, why);
     }
     free(key);
     return e;

@@ -13,7 +13,10 @@
  * Key: advidx_key (advisory_index.h) of the entry's ecosystem and name, so
  * a lookup finds every spelling the advisory index would match ("Debian:11"
  * and "Debian:12" share "Debian:"; PyPI names PEP 503-normalized). The key
- * only narrows: the caller (osv_affects) decides each entry.
+ * only narrows: the caller (osv_affects) decides each entry. A Debian,
+ * Ubuntu or Alpine package built from a source package of another name
+ * (inventory_source_of) is found under both names; under the source's it
+ * carries the source version and still the binary's name.
  *
  * Ownership: struct assetidx owns copies of every string (asset names,
  * ecosystems, names, versions, locations) in its arena; the inventory

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 typedef kb_err (*parse_fn)(const char *text, size_t len, const char *name, struct inventory *inv,
@@ -223,4 +224,34 @@ void inventory_release(struct inventory *inv)
     free(inv->pkgs);
     arena_release(&inv->arena);
     memset(inv, 0, sizeof *inv);
+}
+
+bool inventory_source_of(const char *ecosystem, const char *name, const char *source,
+                         const char *version, char *src, size_t srcn, char *src_version,
+                         size_t vern)
+{
+    if (!ecosystem || !name || !source || !*source || !version)
+        return false;
+    bool dist = strncmp(ecosystem, "Debian", 6) == 0 || strncmp(ecosystem, "Ubuntu", 6) == 0 ||
+                strncmp(ecosystem, "Alpine", 6) == 0;
+    if (!dist)
+        return false;
+    size_t n = strcspn(source, " (");
+    const char *open = strchr(source, '(');
+    const char *ver = version;
+    size_t vl = strlen(version);
+    if (open) {
+        const char *close = strchr(open, ')');
+        if (!close || close == open + 1)
+            return false;
+        ver = open + 1;
+        vl = (size_t)(close - ver);
+    }
+    if (n == 0 || n >= srcn || vl == 0 || vl >= vern)
+        return false;
+    memcpy(src, source, n);
+    src[n] = 0;
+    memcpy(src_version, ver, vl);
+    src_version[vl] = 0;
+    return strcmp(src, name) != 0;
 }

@@ -81,6 +81,18 @@ kb_err inventory_parse(enum inventory_format f, const char *text, size_t len, co
 
 void inventory_release(struct inventory *inv);
 
+/* The source package a distribution's advisories name for this binary
+ * package, when it differs: Debian and Ubuntu advisories (DSA, DLA, USN)
+ * name source packages, dpkg's Source field says which ("xz-utils" or
+ * "xz-utils (5.6.0-0.2)" when the versions differ); Alpine's name the
+ * origin (apk's o: field). Fills src (the name) and src_version (the
+ * version in parentheses, else version) and returns true; false for other
+ * ecosystems, no source, a source equal to name, or a source that does not
+ * fit. */
+bool inventory_source_of(const char *ecosystem, const char *name, const char *source,
+                         const char *version, char *src, size_t srcn, char *src_version,
+                         size_t vern);
+
 /* For the parsers (inventory_<format>.c): add a package (strings copied;
  * NULL allowed for the optional ones) and a warning. */
 kb_err inventory_add(struct inventory *inv, const char *ecosystem, struct kb_str name,

@@ -132,7 +132,7 @@ static void asset_info(struct vuln_engine *e, const char *asset, struct asset_in
 /* ---- one evaluation scope: an asset, or one package of it ---- */
 
 struct pkg_row {
-    const char *ecosystem, *name, *version;
+    const char *ecosystem, *name, *version, *source;
 };
 
 struct scope {
@@ -160,7 +160,8 @@ static kb_err on_pkg(void *ctx, const struct db_vuln_package *p)
         s->cappkgs = s->cappkgs ? s->cappkgs * 2 : 64;
         s->pkgs = kb_realloc(s->pkgs, s->cappkgs * sizeof *s->pkgs);
     }
-    struct pkg_row r = {sdup(s, p->ecosystem), sdup(s, p->name), sdup(s, p->version)};
+    struct pkg_row r = {sdup(s, p->ecosystem), sdup(s, p->name), sdup(s, p->version),
+                        sdup(s, p->srcpkg)};
     if (!r.ecosystem || !r.name || !r.version)
         return KB_ETOOBIG;
     s->pkgs[s->npkgs++] = r;
@@ -342,7 +343,8 @@ kb_err ve_eval_scope(struct vuln_engine *e, const char *asset, const char *ecosy
     for (size_t i = 0; !err && i < s.npkgs; i++) {
         const struct pkg_row *p = &s.pkgs[i];
         st->packages++;
-        err = ve_match_package(e, &s.ar, p->ecosystem, p->name, p->version, &s.cands, &st->unsure);
+        err = ve_match_package(e, &s.ar, p->ecosystem, p->name, p->version, p->source, &s.cands,
+                               &st->unsure);
     }
     struct db_vuln_finding_filter flt = {
         .asset = asset, .ecosystem = ecosystem, .package = name, .state = -1};
@@ -364,6 +366,34 @@ kb_err ve_txn_fail(struct vuln_engine *e, kb_err err, struct kb_why *why, const 
 }
 
 /* ---- inventories ---- */
+
+/* The asset's "release" label ("Debian:12", "Ubuntu:22.04", "Alpine:v3.19")
+ * into out, or "" when none: an operating system's package database does
+ * not say which release it belongs to, and its advisories are per release. */
+static void label_release(const char *labels, char *out, size_t n)
+{
+    out[0] = 0;
+    if (!labels)
+        return;
+    struct arena a = ARENA_INIT(64u << 10);
+    struct json_value *v = NULL;
+    if (json_parse(labels, strlen(labels), NULL, &a, &v, NULL) == KB_OK) {
+        struct kb_str r = json_str(json_get(v, "release"));
+        if (r.n && r.n < n && memchr(r.p, ':', r.n)) {
+            memcpy(out, r.p, r.n);
+            out[r.n] = 0;
+        }
+    }
+    arena_release(&a);
+}
+
+/* eco with the release when the release is of that ecosystem ("Debian" +
+ * "Debian:12" -> "Debian:12"); else eco. */
+static const char *with_release(const char *eco, const char *release)
+{
+    size_t n = strlen(eco);
+    return release[0] && strncmp(release, eco, n) == 0 && release[n] == ':' ? release : eco;
+}
 
 kb_err vuln_engine_replace_inventory(struct vuln_engine *e, const char *asset, const char *format,
                                      const char *filename, const char *text, size_t len,
@@ -395,8 +425,10 @@ kb_err vuln_engine_replace_inventory(struct vuln_engine *e, const char *asset, c
         return kb_fail(why, err, "inventory: %s", db_errmsg(e->db));
     }
     struct db_vuln_asset a;
+    char release[64] = "";
     if ((err = db_vuln_asset_get(e->dv, asset, &a)) == KB_OK) {
         a.updated = now_ms(e);
+        label_release(a.labels, release, sizeof release);
         err = db_vuln_asset_put(e->dv, &a);
         db_vuln_asset_release(&a);
     } else if (err == KB_ENOTFOUND) {
@@ -409,8 +441,8 @@ kb_err vuln_engine_replace_inventory(struct vuln_engine *e, const char *asset, c
         const struct inventory_pkg *p = &inv.pkgs[i];
         if (!*p->name || !*p->version)
             continue;
-        struct db_vuln_package row = {asset,   source,     p->ecosystem,
-                                      p->name, p->version, p->location};
+        struct db_vuln_package row = {asset,   source,     with_release(p->ecosystem, release),
+                                      p->name, p->version, p->location, p->source};
         err = db_vuln_package_add(e->dv, &row);
     }
     inventory_release(&inv);

@@ -29,8 +29,8 @@ struct build_ctx {
 static kb_err build_pkg(void *ctx, const struct db_vuln_package *p)
 {
     struct build_ctx *b = ctx;
-    return inventory_add(&b->inv, p->ecosystem, kb_str_c(p->name), kb_str_c(p->version), NULL, NULL,
-                         p->location, false);
+    return inventory_add(&b->inv, p->ecosystem, kb_str_c(p->name), kb_str_c(p->version),
+                         p->srcpkg, NULL, p->location, false);
 }
 
 static kb_err build_asset(void *ctx, const struct db_vuln_asset *a)

@@ -78,12 +78,14 @@ const char *ve_susp_key(const struct osv_record *r);
 kb_err ve_susp_products(const struct osv_record *r, kb_err (*fn)(void *ctx, const char *product),
                         void *ctx);
 
-/* Appends to out the candidates for one package: exact hits (advidx) and
- * loose hits of suspected records; merged by (group, ecosystem, package).
- * *unsure grows by advidx_match's count. Strings in ar. */
+/* Appends to out the candidates for one package: exact hits (advidx), also
+ * under its source package when the distribution's advisories name that
+ * (inventory_source_of; source may be NULL), and loose hits of suspected
+ * records; merged by (group, ecosystem, package). *unsure grows by
+ * advidx_match's count. Strings in ar. */
 kb_err ve_match_package(struct vuln_engine *e, struct arena *ar, const char *ecosystem,
-                        const char *name, const char *version, struct ve_cands *out,
-                        size_t *unsure);
+                        const char *name, const char *version, const char *source,
+                        struct ve_cands *out, size_t *unsure);
 
 /* Evaluates the asset (ecosystem and name NULL) or one package of it
  * inside the caller's transaction: new findings against stored ones, each

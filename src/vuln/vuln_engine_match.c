@@ -360,11 +360,19 @@ static kb_err on_exact(void *vctx, const struct advidx_hit *h)
 }
 
 kb_err ve_match_package(struct vuln_engine *e, struct arena *ar, const char *ecosystem,
-                        const char *name, const char *version, struct ve_cands *out, size_t *unsure)
+                        const char *name, const char *version, const char *source,
+                        struct ve_cands *out, size_t *unsure)
 {
     struct exact_ctx x = {e, ar, ecosystem, name, version, out};
     size_t u = 0;
     kb_err err = advidx_match(e->idx, ecosystem, name, version, on_exact, &x, &u);
+    char src[256], srcver[256];
+    if (!err && inventory_source_of(ecosystem, name, source, version, src, sizeof src, srcver,
+                                    sizeof srcver)) {
+        /* the binary's finding, decided on its source package's version */
+        struct exact_ctx xs = {e, ar, ecosystem, name, srcver, out};
+        err = advidx_match(e->idx, ecosystem, src, srcver, on_exact, &xs, &u);
+    }
     if (unsure)
         *unsure += u;
     if (err || !e->nsidx)

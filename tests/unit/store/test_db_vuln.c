@@ -56,8 +56,8 @@ static kb_err collect_pkg(void *ctx, const struct db_vuln_package *p)
 {
     char *out = ctx;
     size_t n = strlen(out);
-    snprintf(out + n, 512 - n, "%s|%s|%s|%s|%s;", p->asset, p->ecosystem, p->name, p->version,
-             p->location ? p->location : "-");
+    snprintf(out + n, 512 - n, "%s|%s|%s|%s|%s|%s;", p->asset, p->ecosystem, p->name, p->version,
+             p->location ? p->location : "-", p->srcpkg ? p->srcpkg : "-");
     return KB_OK;
 }
 
@@ -136,17 +136,18 @@ static void test_db_vuln_roundtrip(void)
     T_EQ_INT(got.kind, DB_VULN_HOST);
     db_vuln_asset_release(&got);
     T_EQ_INT(db_vuln_asset_get(v, "nope", &got), KB_ENOTFOUND);
-    struct db_vuln_package p1 = {"host-a",   "dpkg:status", "Debian",
-                                 "xz-utils", "5.6.0-0.2",   "status:12"};
-    struct db_vuln_package p2 = {"host-a", "dpkg:status", "Debian", "bash", "5.2-1", NULL};
+    struct db_vuln_package p1 = {"host-a",   "dpkg:status", "Debian",   "liblzma5",
+                                 "5.6.0-0.2", "status:12",  "xz-utils"};
+    struct db_vuln_package p2 = {"host-a", "dpkg:status", "Debian", "bash", "5.2-1", NULL, NULL};
     T_EQ_INT(db_vuln_package_add(v, &p1), KB_OK);
     T_EQ_INT(db_vuln_package_add(v, &p2), KB_OK);
     char buf[512] = "";
     T_EQ_INT(db_vuln_package_each(v, "host-a", NULL, NULL, collect_pkg, buf), KB_OK);
-    T_EQ_STR(buf, "host-a|Debian|xz-utils|5.6.0-0.2|status:12;host-a|Debian|bash|5.2-1|-;");
+    T_EQ_STR(buf, "host-a|Debian|liblzma5|5.6.0-0.2|status:12|xz-utils;"
+                  "host-a|Debian|bash|5.2-1|-|-;");
     buf[0] = '\0';
     T_EQ_INT(db_vuln_package_find(v, "bash", collect_pkg, buf), KB_OK);
-    T_EQ_STR(buf, "host-a|Debian|bash|5.2-1|-;");
+    T_EQ_STR(buf, "host-a|Debian|bash|5.2-1|-|-;");
     T_EQ_INT(db_vuln_packages_clear(v, "host-a"), KB_OK);
     buf[0] = '\0';
     T_EQ_INT(db_vuln_package_each(v, NULL, NULL, NULL, collect_pkg, buf), KB_OK);
