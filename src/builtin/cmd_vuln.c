@@ -484,6 +484,13 @@ static const struct {
     int (*fn)(int argc, char **argv);
 } vuln_subs[] = {
     {"sync", cmd_vuln_sync},
+    {"inventory", cmd_vuln_inventory},
+    {"advisory", cmd_vuln_advisory},
+    {"search", cmd_vuln_search},
+    {"list", cmd_vuln_list},
+    {"show", cmd_vuln_show},
+    {"triage", cmd_vuln_triage},
+    {"vex", cmd_vuln_vex},
     {NULL, NULL},
 };
 

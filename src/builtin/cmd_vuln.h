@@ -9,4 +9,18 @@
 
 int cmd_vuln_sync(int argc, char **argv);
 
+struct kb_config;
+struct feed_config;
+/* `koban vuln sync` into cfg's store (cmd_vuln_sync_store.c): the feeds of
+ * c, or the files under offline when not NULL. Returns the exit code. */
+int vuln_sync_store(const struct kb_config *cfg, const struct feed_config *c,
+                    const char *offline);
+int cmd_vuln_inventory(int argc, char **argv); /* cmd_vuln_store.c */
+int cmd_vuln_advisory(int argc, char **argv);  /* cmd_vuln_store.c: advisory add */
+int cmd_vuln_search(int argc, char **argv);    /* cmd_vuln_store.c */
+int cmd_vuln_list(int argc, char **argv);      /* cmd_vuln_store.c */
+int cmd_vuln_show(int argc, char **argv);      /* cmd_vuln_store.c */
+int cmd_vuln_triage(int argc, char **argv);    /* cmd_vuln_triage.c */
+int cmd_vuln_vex(int argc, char **argv);       /* cmd_vuln_triage.c: vex import|export */
+
 #endif

@@ -255,3 +255,49 @@ bool inventory_source_of(const char *ecosystem, const char *name, const char *so
     src_version[vl] = 0;
     return strcmp(src, name) != 0;
 }
+
+/* The value of KEY= on its own line of an os-release text, unquoted. */
+static bool os_value(const char *text, size_t len, const char *key, char *out, size_t n)
+{
+    size_t kl = strlen(key);
+    for (const char *p = text, *end = text + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        if ((size_t)(le - p) > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
+            const char *v = p + kl + 1;
+            size_t vl = (size_t)(le - v);
+            if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0]) {
+                v++;
+                vl -= 2;
+            }
+            if (vl == 0 || vl >= n)
+                return false;
+            memcpy(out, v, vl);
+            out[vl] = 0;
+            return true;
+        }
+        p = le + 1;
+    }
+    return false;
+}
+
+bool inventory_os_release(const char *text, size_t len, char *out, size_t n)
+{
+    char id[64], ver[64];
+    if (!os_value(text, len, "ID", id, sizeof id) ||
+        !os_value(text, len, "VERSION_ID", ver, sizeof ver))
+        return false;
+    int w = -1;
+    if (strcmp(id, "debian") == 0) {
+        w = snprintf(out, n, "Debian:%s", ver);
+    } else if (strcmp(id, "ubuntu") == 0) {
+        w = snprintf(out, n, "Ubuntu:%s", ver);
+    } else if (strcmp(id, "alpine") == 0) {
+        /* OSV names Alpine releases by branch: 3.19.1 -> v3.19 */
+        const char *dot = strchr(ver, '.');
+        const char *dot2 = dot ? strchr(dot + 1, '.') : NULL;
+        int vl = dot2 ? (int)(dot2 - ver) : (int)strlen(ver);
+        w = snprintf(out, n, "Alpine:v%.*s", vl, ver);
+    }
+    return w > 0 && (size_t)w < n;
+}

@@ -89,6 +89,12 @@ void inventory_release(struct inventory *inv);
  * version in parentheses, else version) and returns true; false for other
  * ecosystems, no source, a source equal to name, or a source that does not
  * fit. */
+/* The OSV ecosystem with release of an os-release file's text
+ * (/etc/os-release: ID and VERSION_ID): "Debian:12", "Ubuntu:22.04",
+ * "Alpine:v3.19" into out; false for another distribution or a file
+ * without them. */
+bool inventory_os_release(const char *text, size_t len, char *out, size_t n);
+
 bool inventory_source_of(const char *ecosystem, const char *name, const char *source,
                          const char *version, char *src, size_t srcn, char *src_version,
                          size_t vern);

@@ -1,0 +1,754 @@
+/* cmd_vuln_store.c — `koban vuln inventory | advisory add | search | list |
+ * show`: what the assets run and what affects them, in koban's store.
+ * inventory and advisory add change findings, so their alerts go through
+ * the journal into issues (builtin/vuln_sink.h); the others only read. */
+#include "builtin/cmd_vuln.h"
+#include "builtin/vuln_sink.h"
+
+#include "formats/alert.h"
+#include "lib/json.h"
+#include "lib/jsonw.h"
+#include "lib/timeutil.h"
+#include "store/db.h"
+#include "vuln/inventory.h"
+#include "vuln/osv.h"
+#include "vuln/vuln_engine.h"
+#include "vuln/vuln_triage.h"
+
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define VS_MAX_FILES 1000000u  /* advisory files per run */
+#define VS_MAX_DEPTH 16        /* directory levels */
+#define VS_MAX_LABELS 64       /* --label */
+#define VS_MAX_SHOWN 200       /* changes printed per inventory */
+#define VS_DPKG_STATUS "/var/lib/dpkg/status"
+
+static const char *const common_usage =
+    "  -c, --config FILE   configuration (default $KOBAN_CONFIG or ./koban.yaml)\n"
+    "  -d, --data-dir DIR  override data_dir\n";
+
+struct common {
+    const char *config, *data_dir;
+    bool json;
+};
+
+/* Loads the configuration; 0 or an exit code. */
+static int load(const struct common *c, struct kb_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    if (builtin_load_config(c->config, c->data_dir, cfg)) {
+        memset(cfg, 0, sizeof *cfg); /* config_load released it */
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- inventory ---- */
+
+struct inv_print {
+    struct vuln_sink *sink;
+    size_t shown, more;
+};
+
+/* Prints each change, then hands the alert to the journal. */
+static kb_err inv_alert(void *ctx, const char *json, size_t len)
+{
+    struct inv_print *p = ctx;
+    struct vuln_alert_line l;
+    if (vuln_alert_line(json, len, &l)) {
+        if (p->shown < VS_MAX_SHOWN) {
+            printf("  %-8s %-8s %s\n", strcmp(l.state, "resolved") ? "open" : "resolved",
+                   l.severity, l.title);
+            p->shown++;
+        } else {
+            p->more++;
+        }
+    }
+    return vuln_sink_alert(p->sink, json, len);
+}
+
+/* The labels as a JSON object from "k=v" strings into out. */
+static int labels_json(char **kv, size_t n, struct buf *out)
+{
+    struct jw w;
+    jw_init(&w, out);
+    jw_obj_begin(&w);
+    for (size_t i = 0; i < n; i++) {
+        char *eq = strchr(kv[i], '=');
+        if (!eq || eq == kv[i])
+            return builtin_error("vuln", "inventory: --label '%s' is not KEY=VALUE", kv[i]), 2;
+        char key[256];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - kv[i]), kv[i]);
+        jw_kv_str(&w, key, eq + 1);
+    }
+    jw_obj_end(&w);
+    return jw_finish(&w) == KB_OK ? 0 : 2;
+}
+
+/* Reads the FILEs into one text: several only of one line-based format,
+ * whose files join into one inventory. */
+static int inv_read(char **files, int n, const char *format, struct buf *text, const char **fname)
+{
+    struct kb_why why = {{0}};
+    enum inventory_format first = INV_FORMAT_COUNT;
+    for (int i = 0; i < n; i++) {
+        struct buf one = BUF_INIT(INVENTORY_MAX_BYTES);
+        if (builtin_read_file(files[i], INVENTORY_MAX_BYTES, &one, &why)) {
+            buf_release(&one);
+            return builtin_error("vuln", "inventory: %s: %s", files[i], why.msg);
+        }
+        enum inventory_format f;
+        kb_err e = format ? inventory_format_parse(format, &f)
+                          : inventory_detect(files[i], one.p ? one.p : "", one.len, &f);
+        if (e) {
+            buf_release(&one);
+            return builtin_error("vuln", "inventory: %s: not an inventory format koban reads "
+                                         "(use --format)", files[i]);
+        }
+        if (i && (f != first || (f != INV_DPKG && f != INV_RPM && f != INV_APK &&
+                                 f != INV_REQUIREMENTS && f != INV_GO_SUM))) {
+            buf_release(&one);
+            return builtin_error("vuln", "inventory: several FILEs must all be dpkg, rpm, apk, "
+                                         "requirements.txt or go.sum files of one format (%s is "
+                                         "%s); give a repository's lockfiles as one SBOM",
+                                 files[i], inventory_format_name(f));
+        }
+        first = f;
+        if (i)
+            buf_puts(text, f == INV_DPKG || f == INV_APK ? "\n\n" : "\n");
+        if (buf_append(text, one.p ? one.p : "", one.len)) {
+            buf_release(&one);
+            return builtin_error("vuln", "inventory: over %u bytes in all", INVENTORY_MAX_BYTES);
+        }
+        buf_release(&one);
+    }
+    *fname = n == 1 ? files[0] : inventory_format_name(first);
+    return 0;
+}
+
+/* Parses the inventory once before the engine does, for its warnings
+ * (printed): one with warnings and no package is refused rather than
+ * taken as "the asset runs nothing". */
+static int inv_check(const char *format, const char *fname, const struct buf *text)
+{
+    enum inventory_format f;
+    const char *p = text->p ? text->p : "";
+    if (format ? inventory_format_parse(format, &f) != KB_OK
+               : inventory_detect(fname, p, text->len, &f) != KB_OK)
+        return builtin_error("vuln", "inventory: %s: not an inventory format koban reads (use "
+                                     "--format)", fname);
+    struct inventory inv = INVENTORY_INIT;
+    struct kb_why why = {{0}};
+    kb_err e = inventory_parse(f, p, text->len, fname, &inv, &why);
+    for (size_t i = 0; !e && i < inv.nwarnings; i++)
+        fprintf(stderr, "koban vuln: inventory: warning: %s\n", inv.warnings[i]);
+    if (!e && inv.warnings_total > inv.nwarnings)
+        fprintf(stderr, "koban vuln: inventory: %zu more warnings\n",
+                inv.warnings_total - inv.nwarnings);
+    int rc = e ? builtin_error("vuln", "inventory: %s", why.msg)
+             : inv.n == 0 && inv.nwarnings ? builtin_error("vuln", "inventory: %s: no package "
+                                                                   "read, only warnings", fname)
+                                           : 0;
+    inventory_release(&inv);
+    return rc;
+}
+
+static int inv_run(const struct kb_config *cfg, const char *asset, const char *kind, char **labels,
+                   size_t nlabels, const char *format, const char *fname, const struct buf *text)
+{
+    struct buf lj = BUF_INIT(64 * 1024);
+    int rc = nlabels ? labels_json(labels, nlabels, &lj) : 0;
+    if (!rc)
+        rc = inv_check(format, fname, text);
+    if (rc) {
+        buf_release(&lj);
+        return rc;
+    }
+    struct vuln_sink *sink = NULL;
+    char hint[512];
+    snprintf(hint, sizeof hint, "send the inventory to it instead: POST /v1/inventory/%s with "
+                                "the file as the body", asset);
+    if ((rc = vuln_sink_open("inventory", cfg, hint, &sink)) != 0) {
+        buf_release(&lj);
+        return rc;
+    }
+    struct db *db = NULL;
+    struct vuln_engine *eng = NULL;
+    struct vuln_triage *tr = NULL;
+    struct kb_why why = {{0}};
+    struct inv_print pr = {.sink = sink};
+    struct vuln_engine_opts eo = {.alert = inv_alert, .ctx = &pr};
+    struct vuln_eval_stats st = {0};
+    rc = vuln_store_open("inventory", cfg, true, &db);
+    kb_err e = KB_OK;
+    if (!rc) {
+        db_use_gate(db, vuln_sink_gate(sink));
+        e = vuln_triage_open(db, NULL, &tr);
+        if (!e)
+            e = vuln_engine_open(db, &eo, &eng, &why);
+        vuln_sink_filter(sink, tr);
+    }
+    if (!rc && !e && (kind || nlabels)) {
+        /* keep what the asset had for the part not given */
+        struct db_vuln_asset a;
+        bool had = db_vuln_asset_get(vuln_triage_store(tr), asset, &a) == KB_OK;
+        e = vuln_engine_set_asset(eng, asset, kind ? kind : had ? db_vuln_asset_kind_name(a.kind)
+                                                                : "host",
+                                  nlabels ? lj.p : had ? a.labels : NULL, &why);
+        if (had)
+            db_vuln_asset_release(&a);
+    }
+    if (!rc && !e)
+        e = vuln_engine_replace_inventory(eng, asset, format, fname, text->p ? text->p : "",
+                                          text->len, &st, &why);
+    if (!rc && e)
+        rc = builtin_error("vuln", "inventory: %s", why.msg[0] ? why.msg : kb_strerror(e));
+    if (pr.more)
+        printf("  ... and %zu more changes (see 'koban vuln list')\n", pr.more);
+    if (!rc) {
+        printf("%s: %zu packages; findings: %zu new, %zu updated, %zu resolved", asset,
+               st.packages, st.opened, st.updated, st.resolved);
+        if (st.unsure)
+            printf("; %zu not decidable", st.unsure);
+        printf("\n");
+        rc = vuln_sink_finish(sink);
+    }
+    vuln_engine_close(eng);
+    vuln_triage_close(tr);
+    db_close(db); /* before the sink frees the gate */
+    vuln_sink_close(sink);
+    buf_release(&lj);
+    return rc;
+}
+
+int cmd_vuln_inventory(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"kind", required_argument, NULL, 'k'},   {"label", required_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'}, {"local", no_argument, NULL, 'L'},
+        {"config", required_argument, NULL, 'c'}, {"data-dir", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    struct common c = {0};
+    const char *kind = NULL, *format = NULL;
+    char *labels[VS_MAX_LABELS];
+    size_t nlabels = 0;
+    bool local = false;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "k:l:f:Lc:d:h", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'k': {
+            int k;
+            if (db_vuln_asset_kind_parse(optarg, &k))
+                return builtin_error("vuln", "inventory: --kind is host or repository"), 2;
+            kind = optarg;
+            break;
+        }
+        case 'l':
+            if (nlabels >= VS_MAX_LABELS)
+                return builtin_error("vuln", "inventory: more than %d labels", VS_MAX_LABELS), 2;
+            labels[nlabels++] = optarg;
+            break;
+        case 'f': {
+            enum inventory_format f;
+            if (inventory_format_parse(optarg, &f))
+                return builtin_error("vuln", "inventory: unknown --format '%s'", optarg), 2;
+            format = optarg;
+            break;
+        }
+        case 'L': local = true; break;
+        case 'c': c.config = optarg; break;
+        case 'd': c.data_dir = optarg; break;
+        case 'h':
+            printf("usage: koban vuln inventory ASSET FILE... | --local [--kind host|repository]\n"
+                   "                            [--label KEY=VALUE]... [--format NAME]\n\n"
+                   "Replaces what ASSET runs with the inventory in FILE (a package database,\n"
+                   "lockfile or SBOM; several FILEs only of one line-based format), matches\n"
+                   "it against the stored advisories and prints what changed. Findings\n"
+                   "become issues (source vuln). --local reads %s.\n%s",
+                   VS_DPKG_STATUS, common_usage);
+            return 0;
+        default: return 2;
+        }
+    }
+    int nfiles = argc - optind - 1;
+    if (optind >= argc || (local ? nfiles != 0 : nfiles < 1))
+        return builtin_error("vuln", "usage: koban vuln inventory ASSET FILE... | --local "
+                                     "(see --help)"), 2;
+    const char *asset = argv[optind];
+    char *dpkg[] = {(char *)VS_DPKG_STATUS};
+    char **files = local ? dpkg : argv + optind + 1;
+    char release[96];
+    if (local) {
+        nfiles = 1;
+        format = format ? format : "dpkg";
+        /* the release of this machine, unless a label says it */
+        bool given = false;
+        for (size_t i = 0; i < nlabels; i++)
+            given = given || strncmp(labels[i], "release=", 8) == 0;
+        char os[64];
+        struct buf osr = BUF_INIT(64 * 1024);
+        FILE *f = given ? NULL : fopen("/etc/os-release", "r");
+        if (f) {
+            char chunk[4096];
+            size_t got;
+            while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && buf_append(&osr, chunk, got) == KB_OK)
+                ;
+            fclose(f);
+        }
+        if (osr.len && inventory_os_release(osr.p, osr.len, os, sizeof os) &&
+            nlabels < VS_MAX_LABELS) {
+            snprintf(release, sizeof release, "release=%s", os);
+            labels[nlabels++] = release;
+        }
+        buf_release(&osr);
+    }
+    struct kb_config cfg;
+    if (load(&c, &cfg))
+        return 1;
+    struct buf text = BUF_INIT(INVENTORY_MAX_BYTES);
+    const char *fname = NULL;
+    int rc = inv_read(files, nfiles, format, &text, &fname);
+    if (!rc)
+        rc = inv_run(&cfg, asset, kind, labels, nlabels, format, fname, &text);
+    buf_release(&text);
+    config_release(&cfg);
+    return rc;
+}
+
+/* ---- advisory add ---- */
+
+struct adv_add {
+    struct vuln_engine *eng;
+    char **ids;
+    size_t n, cap, files, refused;
+};
+
+/* The "id" of an OSV record text, malloc'd, or NULL. */
+static char *osv_id(const char *text, size_t len)
+{
+    struct arena ar;
+    arena_init(&ar, (size_t)4 * OSV_MAX_BYTES);
+    struct json_value *root = NULL;
+    char *id = NULL;
+    if (json_parse(text, len, NULL, &ar, &root, NULL) == KB_OK) {
+        struct kb_str s = json_str(json_get(root, "id"));
+        if (s.n)
+            id = kb_strndup(s.p, s.n);
+    }
+    arena_release(&ar);
+    return id;
+}
+
+static void adv_file(struct adv_add *a, const char *path)
+{
+    struct buf b = BUF_INIT(OSV_MAX_BYTES);
+    struct kb_why why = {{0}};
+    a->files++;
+    kb_err e = builtin_read_file(path, OSV_MAX_BYTES, &b, &why);
+    char *id = NULL;
+    if (!e && !(id = osv_id(b.p ? b.p : "", b.len)))
+        e = kb_fail(&why, KB_EPARSE, "not an OSV record (no \"id\")");
+    if (!e)
+        e = vuln_engine_put_advisory(a->eng, "local", b.p, b.len, &why);
+    buf_release(&b);
+    if (e) {
+        fprintf(stderr, "koban vuln: advisory add: %s: %s\n", path, why.msg);
+        a->refused++;
+        free(id);
+        return;
+    }
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 64;
+        a->ids = kb_realloc(a->ids, a->cap * sizeof *a->ids);
+    }
+    a->ids[a->n++] = id;
+}
+
+/* A file, or every *.json under a directory (dot entries skipped). */
+static void adv_walk(struct adv_add *a, const char *path, int depth, bool named)
+{
+    struct stat sb;
+    if (a->files >= VS_MAX_FILES)
+        return;
+    if (stat(path, &sb) != 0) {
+        fprintf(stderr, "koban vuln: advisory add: %s: cannot read\n", path);
+        a->refused++;
+        return;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        size_t n = strlen(path);
+        if (named || (n > 5 && strcmp(path + n - 5, ".json") == 0))
+            adv_file(a, path);
+        return;
+    }
+    if (depth >= VS_MAX_DEPTH)
+        return;
+    struct dirent **ents = NULL;
+    int n = scandir(path, &ents, NULL, alphasort);
+    for (int i = 0; i < n; i++) {
+        if (ents[i]->d_name[0] != '.') {
+            char sub[4096];
+            snprintf(sub, sizeof sub, "%s/%s", path, ents[i]->d_name);
+            adv_walk(a, sub, depth + 1, false);
+        }
+        free(ents[i]);
+    }
+    free(ents);
+}
+
+int cmd_vuln_advisory(int argc, char **argv)
+{
+    static const struct option lo[] = {{"config", required_argument, NULL, 'c'},
+                                        {"data-dir", required_argument, NULL, 'd'},
+                                        {"help", no_argument, NULL, 'h'},
+                                        {NULL, 0, NULL, 0}};
+    struct common c = {0};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:d:h", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'c': c.config = optarg; break;
+        case 'd': c.data_dir = optarg; break;
+        case 'h':
+            printf("usage: koban vuln advisory add FILE|DIR...\n\n"
+                   "Stores OSV records (a file, or every *.json under a directory) as\n"
+                   "advisories of the feed \"local\" and re-evaluates the packages they\n"
+                   "name on every asset.\n%s", common_usage);
+            return 0;
+        default: return 2;
+        }
+    }
+    if (argc - optind < 2 || strcmp(argv[optind], "add") != 0)
+        return builtin_error("vuln", "usage: koban vuln advisory add FILE|DIR..."), 2;
+    struct kb_config cfg;
+    if (load(&c, &cfg))
+        return 1;
+    struct vuln_sink *sink = NULL;
+    int rc = vuln_sink_open("advisory add", &cfg,
+                            "stop it first: it keeps the advisories in memory", &sink);
+    struct db *db = NULL;
+    struct vuln_triage *tr = NULL;
+    struct adv_add a = {0};
+    struct kb_why why = {{0}};
+    struct vuln_engine_opts eo = {.alert = vuln_sink_alert, .ctx = sink};
+    if (!rc)
+        rc = vuln_store_open("advisory add", &cfg, true, &db);
+    if (!rc) {
+        db_use_gate(db, vuln_sink_gate(sink));
+        kb_err e = vuln_triage_open(db, NULL, &tr);
+        if (!e)
+            e = vuln_engine_open(db, &eo, &a.eng, &why);
+        if (e)
+            rc = builtin_error("vuln", "advisory add: %s", why.msg[0] ? why.msg : kb_strerror(e));
+        vuln_sink_filter(sink, tr);
+    }
+    struct vuln_eval_stats total = {0};
+    for (int i = optind + 1; !rc && i < argc; i++)
+        adv_walk(&a, argv[i], 0, true);
+    for (size_t off = 0; !rc && off < a.n; off += VULN_ENGINE_MAX_CHANGED) {
+        size_t k = KB_MIN(a.n - off, (size_t)VULN_ENGINE_MAX_CHANGED);
+        struct vuln_eval_stats st = {0};
+        if (vuln_engine_advisories_changed(a.eng, (const char *const *)a.ids + off, k, &st, &why))
+            rc = builtin_error("vuln", "advisory add: %s", why.msg);
+        total.opened += st.opened;
+        total.updated += st.updated;
+        total.resolved += st.resolved;
+    }
+    if (!rc || a.n) {
+        printf("%zu advisor%s stored, %zu refused; findings: %zu new, %zu updated, %zu "
+               "resolved\n",
+               a.n, a.n == 1 ? "y" : "ies", a.refused, total.opened, total.updated,
+               total.resolved);
+    }
+    if (!rc)
+        rc = vuln_sink_finish(sink);
+    if (!rc && a.refused)
+        rc = 1;
+    for (size_t i = 0; i < a.n; i++)
+        free(a.ids[i]);
+    free(a.ids);
+    vuln_engine_close(a.eng);
+    vuln_triage_close(tr);
+    db_close(db);
+    vuln_sink_close(sink);
+    config_release(&cfg);
+    return rc;
+}
+
+/* ---- search, list, show ---- */
+
+/* Parses the read-only commands' options; the positional arguments stay
+ * in argv[optind..]. Returns -1 to go on, else an exit code. */
+struct read_opts {
+    struct common c;
+    int state; /* -1 all */
+    const char *asset;
+    int min_sev;
+    bool suspected;
+};
+
+static int read_args(const char *sub, const char *usage, int argc, char **argv, struct read_opts *o)
+{
+    static const struct option lo[] = {
+        {"json", no_argument, NULL, 'j'},         {"state", required_argument, NULL, 's'},
+        {"asset", required_argument, NULL, 'a'},  {"severity", required_argument, NULL, 'S'},
+        {"suspected", no_argument, NULL, 'u'},    {"config", required_argument, NULL, 'c'},
+        {"data-dir", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "js:a:S:uc:d:h", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'j': o->c.json = true; break;
+        case 's':
+            if (!strcmp(optarg, "all"))
+                o->state = -1;
+            else if (!strcmp(optarg, "open"))
+                o->state = DB_VULN_OPEN;
+            else if (!strcmp(optarg, "resolved"))
+                o->state = DB_VULN_RESOLVED;
+            else
+                return builtin_error("vuln", "%s: --state is open, resolved or all", sub), 2;
+            break;
+        case 'a': o->asset = optarg; break;
+        case 'S':
+            if (kb_severity_parse(optarg, &o->min_sev))
+                return builtin_error("vuln", "%s: --severity: unknown '%s'", sub, optarg), 2;
+            break;
+        case 'u': o->suspected = true; break;
+        case 'c': o->c.config = optarg; break;
+        case 'd': o->c.data_dir = optarg; break;
+        case 'h': printf("%s%s", usage, common_usage); return 0;
+        default: return 2;
+        }
+    }
+    return -1;
+}
+
+static void print_json_line(void (*fn)(struct jw *, const struct vuln_found *),
+                            const struct vuln_found *f)
+{
+    struct buf b = BUF_INIT(1 << 20);
+    struct jw w;
+    jw_init(&w, &b);
+    fn(&w, f);
+    if (jw_finish(&w) == KB_OK)
+        printf("%s\n", b.p);
+    buf_release(&b);
+}
+
+struct list_ctx {
+    struct vuln_triage *t;
+    const struct read_opts *o;
+    size_t n;
+    kb_err err;
+};
+
+static kb_err list_one(void *ctx, const struct db_vuln_finding *f)
+{
+    struct list_ctx *c = ctx;
+    if (f->severity < c->o->min_sev || (c->o->suspected && !f->suspected))
+        return KB_OK;
+    struct vuln_found vf;
+    kb_err e = vuln_triage_found_from(c->t, f, &vf);
+    if (e) {
+        vuln_found_release(&vf);
+        return e;
+    }
+    c->n++;
+    if (c->o->c.json) {
+        print_json_line(vuln_found_write_json, &vf);
+    } else {
+        char issue[24] = "-";
+        if (vf.issue)
+            snprintf(issue, sizeof issue, "#%lld %s", (long long)vf.issue,
+                     vf.issue_state == ISSUE_CLOSED ? "closed" : "open");
+        printf("%.12s  %-8s %-8s %-16s %-28s %-32s %-20s %-10s %s%s\n", vf.hex,
+               kb_severity_name(f->severity), db_vuln_state_name(f->state), f->asset,
+               f->group_key, f->package, f->installed ? f->installed : "",
+               vf.triaged ? db_vuln_triage_status_name(vf.t.status) : "-", issue,
+               f->suspected ? " (suspected)" : "");
+    }
+    vuln_found_release(&vf);
+    return KB_OK;
+}
+
+/* Opens the store and a triage handle for a read-only command. */
+static int open_read(const char *sub, const struct common *c, struct kb_config *cfg,
+                     struct db **db, struct vuln_triage **t)
+{
+    if (load(c, cfg))
+        return 1;
+    int rc = vuln_store_open(sub, cfg, false, db);
+    if (!rc && vuln_triage_open(*db, NULL, t))
+        rc = builtin_error("vuln", "%s: cannot read the store", sub);
+    return rc;
+}
+
+int cmd_vuln_list(int argc, char **argv)
+{
+    struct read_opts o = {.state = DB_VULN_OPEN};
+    int rc = read_args("list", "usage: koban vuln list [--state open|resolved|all] [--asset A]\n"
+                               "       [--severity S] [--suspected] [--json]\n\n"
+                               "Findings (open by default) with their id, issue and triage;\n"
+                               "--severity S shows S and above.\n",
+                       argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    if (optind != argc)
+        return builtin_error("vuln", "list: unexpected argument '%s'", argv[optind]), 2;
+    struct kb_config cfg;
+    struct db *db = NULL;
+    struct vuln_triage *t = NULL;
+    rc = open_read("list", &o.c, &cfg, &db, &t);
+    if (!rc) {
+        struct list_ctx c = {.t = t, .o = &o};
+        if (!o.c.json)
+            printf("%-12s  %-8s %-8s %-16s %-28s %-32s %-20s %-10s %s\n", "ID", "SEVERITY",
+                   "STATE", "ASSET", "ADVISORY", "PACKAGE", "INSTALLED", "TRIAGE", "ISSUE");
+        struct db_vuln_finding_filter flt = {.asset = o.asset, .state = o.state};
+        if (db_vuln_finding_each(vuln_triage_store(t), &flt, list_one, &c))
+            rc = builtin_error("vuln", "list: reading findings failed");
+        else if (!o.c.json)
+            printf("%zu finding%s\n", c.n, c.n == 1 ? "" : "s");
+    }
+    vuln_triage_close(t);
+    db_close(db);
+    config_release(&cfg);
+    return rc;
+}
+
+int cmd_vuln_show(int argc, char **argv)
+{
+    struct read_opts o = {.state = -1};
+    int rc = read_args("show", "usage: koban vuln show FINDING-ID|ISSUE-ID [--json]\n", argc,
+                       argv, &o);
+    if (rc >= 0)
+        return rc;
+    if (optind + 1 != argc)
+        return builtin_error("vuln", "usage: koban vuln show FINDING-ID|ISSUE-ID [--json]"), 2;
+    struct kb_config cfg;
+    struct db *db = NULL;
+    struct vuln_triage *t = NULL;
+    rc = open_read("show", &o.c, &cfg, &db, &t);
+    struct vuln_found f;
+    struct kb_why why = {{0}};
+    if (!rc && vuln_triage_find(t, argv[optind], &f, &why))
+        rc = builtin_error("vuln", "show: %s", why.msg);
+    else if (!rc) {
+        if (o.c.json) {
+            print_json_line(vuln_found_write_json, &f);
+        } else {
+            char ts[32];
+            printf("%-12s %s\n%-12s %s\n%-12s %s on %s (%s)\n", "finding", f.hex, "advisory",
+                   f.f.group_key, "package", f.f.package, f.f.asset, f.f.ecosystem);
+            printf("%-12s %s\n%-12s %s\n", "installed", f.f.installed,
+                   "fixed", f.f.fixed ? f.f.fixed : "no fix");
+            printf("%-12s %s", "severity", kb_severity_name(f.f.severity));
+            if (f.f.cvss >= 0)
+                printf(" (CVSS %.1f)", f.f.cvss);
+            printf("%s%s\n", f.f.kev ? ", known exploited" : "",
+                   f.f.suspected ? ", suspected" : "");
+            kb_time_format(f.f.changed, ts);
+            printf("%-12s %s since %s (%s)\n", "state", db_vuln_state_name(f.f.state), ts,
+                   f.f.reason ? f.f.reason : "");
+            if (f.issue)
+                printf("%-12s #%lld (%s)\n", "issue", (long long)f.issue,
+                       issue_state_name(f.issue_state));
+            else
+                printf("%-12s none\n", "issue");
+            if (f.triaged) {
+                char reason[600];
+                vuln_triage_reason(&f.t, reason, sizeof reason);
+                kb_time_format(f.t.at, ts);
+                printf("%-12s %s (at %s)\n", "triage", reason, ts);
+            }
+        }
+        vuln_found_release(&f);
+    }
+    vuln_triage_close(t);
+    db_close(db);
+    config_release(&cfg);
+    return rc;
+}
+
+struct search_ctx {
+    struct db_vuln *dv;
+    bool json;
+    size_t n;
+};
+
+static kb_err search_one(void *ctx, const struct db_vuln_package *p)
+{
+    struct search_ctx *c = ctx;
+    struct db_vuln_asset a;
+    const char *kind = "?";
+    bool had = db_vuln_asset_get(c->dv, p->asset, &a) == KB_OK;
+    if (had)
+        kind = db_vuln_asset_kind_name(a.kind);
+    c->n++;
+    if (c->json) {
+        struct buf b = BUF_INIT(64 * 1024);
+        struct jw w;
+        jw_init(&w, &b);
+        jw_obj_begin(&w);
+        jw_kv_str(&w, "asset", p->asset);
+        jw_kv_str(&w, "kind", kind);
+        jw_kv_str(&w, "ecosystem", p->ecosystem);
+        jw_kv_str(&w, "package", p->name);
+        jw_kv_str(&w, "version", p->version);
+        jw_kv_str(&w, "location", p->location);
+        jw_kv_str(&w, "source", p->source);
+        jw_obj_end(&w);
+        if (jw_finish(&w) == KB_OK)
+            printf("%s\n", b.p);
+        buf_release(&b);
+    } else {
+        printf("%-24s %-10s %-14s %-24s %s\n", p->asset, kind, p->ecosystem, p->version,
+               p->location ? p->location : "");
+    }
+    if (had)
+        db_vuln_asset_release(&a);
+    return KB_OK;
+}
+
+int cmd_vuln_search(int argc, char **argv)
+{
+    struct read_opts o = {.state = -1};
+    int rc = read_args("search", "usage: koban vuln search PACKAGE [--json]\n\n"
+                                 "Every host and repository running PACKAGE (exact name), and\n"
+                                 "at which version.\n",
+                       argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    if (optind + 1 != argc)
+        return builtin_error("vuln", "usage: koban vuln search PACKAGE [--json]"), 2;
+    struct kb_config cfg;
+    struct db *db = NULL;
+    struct vuln_triage *t = NULL;
+    rc = open_read("search", &o.c, &cfg, &db, &t);
+    if (!rc) {
+        /* vuln_engine_search reads the same rows; the engine itself (every
+         * advisory in memory) is not needed to answer. */
+        struct search_ctx c = {.dv = vuln_triage_store(t), .json = o.c.json};
+        if (!o.c.json)
+            printf("%-24s %-10s %-14s %-24s %s\n", "ASSET", "KIND", "ECOSYSTEM", "VERSION",
+                   "LOCATION");
+        if (db_vuln_package_find(c.dv, argv[optind], search_one, &c))
+            rc = builtin_error("vuln", "search: reading packages failed");
+        else if (!o.c.json)
+            printf("%s: %zu installation%s\n", argv[optind], c.n, c.n == 1 ? "" : "s");
+        if (!rc && c.n == 0)
+            rc = 1;
+    }
+    vuln_triage_close(t);
+    db_close(db);
+    config_release(&cfg);
+    return rc;
+}
