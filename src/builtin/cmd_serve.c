@@ -22,6 +22,8 @@
 #include "notify/notify.h"
 #include "web/api_issues.h"
 #include "web/api_slack.h"
+#include "web/api_vuln.h"
+#include "web/vuln_service.h"
 #include "web/web.h"
 
 #include <errno.h>
@@ -67,6 +69,8 @@ struct daemon {
     struct api_issues *api;
     struct api_slack *slack; /* NULL without slack.signing_secret */
     struct incident_service *incidents; /* NULL without incident.config */
+    struct api_vuln *vuln;
+    struct vuln_service *vulns; /* triage expiry, scheduled feed syncs */
     struct web *web;
 };
 
@@ -79,6 +83,9 @@ static kb_err daemon_route(void *ctx, const struct web_request *req, struct web_
         if (e != KB_ENOTFOUND)
             return e;
     }
+    kb_err e = api_vuln_route(d->vuln, req, resp);
+    if (e != KB_ENOTFOUND)
+        return e;
     return api_issues_route(d->api, req, resp);
 }
 
@@ -96,6 +103,8 @@ static kb_err daemon_metrics(void *ctx, struct buf *out)
         api_slack_metrics(d->slack, out);
     if (d->incidents)
         incident_service_metrics(d->incidents, out);
+    if (d->vulns)
+        vuln_service_metrics(d->vulns, out);
     return KB_OK; /* web adds its own, intake's and the journal's */
 }
 
@@ -145,6 +154,8 @@ static void daemon_stop(struct daemon *d)
     web_stop(d->web);
     api_issues_free(d->api);
     api_slack_free(d->slack);
+    vuln_service_stop(d->vulns); /* before the API whose engine it uses */
+    api_vuln_free(d->vuln);
     syslog_net_stop(d->syslog);
     spool_stop(d->spool);
     pipeline_stop(d->pipeline);
@@ -322,6 +333,12 @@ int cmd_serve(int argc, char **argv)
         if (!e)
             e = incident_service_start(d.incidents, &why);
     }
+    if (!e && (stage = "vulnerabilities"))
+        e = api_vuln_new(dbpath, d.intake, d.journal, d.gate, &d.vuln, &why);
+    if (!e && d.notify)
+        api_vuln_notify(d.vuln, notify_notifier(d.notify));
+    if (!e)
+        e = vuln_service_start(&d.cfg, dbpath, d.vuln, d.gate, &d.vulns, &why);
     if (!e && (stage = "slack"))
         e = api_slack_new(&d.cfg, d.intake, d.journal, dbpath, d.gate, &d.slack, &why);
     if (!e && (stage = "http")) {

@@ -12,6 +12,7 @@
  * fsynced, so a sync that dies, even with the machine, resumes. */
 #include "builtin/builtin.h"
 #include "builtin/cmd_vuln.h"
+#include "vuln/feed_settings.h"
 
 #include "lib/arena.h"
 #include "lib/json.h"
@@ -317,10 +318,16 @@ static int state_load(struct mirror *m)
 
 static int usage(void)
 {
-    fputs("usage: koban vuln sync --mirror DIR [--feed NAME]... [--offline SRC]\n"
+    fputs("usage: koban vuln sync [--mirror DIR | --config FILE --data-dir DIR]\n"
+          "         [--feed NAME]... [--offline SRC]\n"
           "         [--base-url FEED=URL]... [--nvd-api-key KEY] [--ghsa-token TOKEN]\n"
           "         [--osv-ecosystem NAME]... [--since DATE] [--window-days N]\n"
           "         [--timeout SECONDS] [--retries N] [--rate FEED=N/SECONDS]\n"
+          "Without --mirror the advisories go into koban's store and are matched\n"
+          "against every asset (findings become issues); the feeds, URLs and keys\n"
+          "come from koban.yaml's vuln.* keys, and the options override them.\n"
+          "With --mirror they are written to DIR as OSV files (koban vuln check\n"
+          "--osv DIR reads them; --offline DIR imports them elsewhere).\n"
           "feeds: osv nvd ghsa jvn kev (all when no --feed). Keys may also come from\n"
           "KOBAN_NVD_API_KEY and KOBAN_GITHUB_TOKEN. Exit 0: every feed synced;\n"
           "1: some feed failed (the others are written); 2: usage.\n",
@@ -352,9 +359,11 @@ static bool parse_pos(const char *s, int64_t max, int64_t *out)
 }
 
 static int parse_args(int argc, char **argv, struct feed_config *c, const char **mirror,
-                      const char **offline)
+                      const char **offline, bool store)
 {
     static const struct option lo[] = {{"mirror", required_argument, NULL, 'm'},
+                                       {"config", required_argument, NULL, 'C'},
+                                       {"data-dir", required_argument, NULL, 'D'},
                                        {"feed", required_argument, NULL, 'f'},
                                        {"offline", required_argument, NULL, 'o'},
                                        {"base-url", required_argument, NULL, 'b'},
@@ -378,6 +387,9 @@ static int parse_args(int argc, char **argv, struct feed_config *c, const char *
         switch (ch) {
         case 'm':
             *mirror = optarg;
+            break;
+        case 'C': /* read before (store mode) */
+        case 'D':
             break;
         case 'o':
             *offline = optarg;
@@ -453,9 +465,24 @@ static int parse_args(int argc, char **argv, struct feed_config *c, const char *
             return usage();
         }
     }
-    if (!*mirror || optind != argc)
+    if ((!store && !*mirror) || optind != argc)
         return usage();
     return 0;
+}
+
+/* The value of --NAME VALUE or --NAME=VALUE in argv, or NULL. */
+static const char *opt_value(int argc, char **argv, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strncmp(argv[i], name, n) == 0 && argv[i][n] == '=')
+            return argv[i] + n + 1;
+        if (strcmp(argv[i], name) == 0 && i + 1 < argc)
+            return argv[i + 1];
+    }
+    return NULL;
 }
 
 /* True when path is dir or under it (the import would read its own
@@ -481,10 +508,34 @@ int cmd_vuln_sync(int argc, char **argv)
 {
     struct feed_config c;
     feed_config_defaults(&c);
-    c.feed[FEED_NVD].api_key = getenv("KOBAN_NVD_API_KEY");
-    c.feed[FEED_GHSA].api_key = getenv("KOBAN_GITHUB_TOKEN");
+    bool store = !opt_value(argc, argv, "--mirror");
+    for (int i = 1; store && i < argc; i++)
+        store = strncmp(argv[i], "-m", 2) != 0;
+    struct kb_config cfg;
+    char *mem = NULL;
+    if (store) {
+        if (builtin_load_config(opt_value(argc, argv, "--config"),
+                                opt_value(argc, argv, "--data-dir"), &cfg))
+            return 2;
+        struct kb_why why = {{0}};
+        if (feed_settings(&cfg, &c, &mem, &why) != KB_OK) {
+            config_release(&cfg);
+            return builtin_error("vuln sync", "%s", why.msg), 2;
+        }
+    }
+    if (getenv("KOBAN_NVD_API_KEY"))
+        c.feed[FEED_NVD].api_key = getenv("KOBAN_NVD_API_KEY");
+    if (getenv("KOBAN_GITHUB_TOKEN"))
+        c.feed[FEED_GHSA].api_key = getenv("KOBAN_GITHUB_TOKEN");
     const char *dir = NULL, *offline = NULL;
-    int rc = parse_args(argc, argv, &c, &dir, &offline);
+    int rc = parse_args(argc, argv, &c, &dir, &offline, store);
+    if (store) {
+        if (!rc)
+            rc = vuln_sync_store(&cfg, &c, offline);
+        config_release(&cfg);
+        free(mem);
+        return rc;
+    }
     if (rc)
         return rc;
     if (offline && inside(dir, offline))

@@ -480,6 +480,12 @@ static bool record_feed(const struct osv_record *r, char *out, size_t outsz)
 kb_err vuln_engine_put_advisory(struct vuln_engine *e, const char *feed, const char *text,
                                 size_t len, struct kb_why *why)
 {
+    return vuln_advisory_store(e->dv, feed, text, len, now_ms(e), why);
+}
+
+kb_err vuln_advisory_store(struct db_vuln *dv, const char *feed, const char *text, size_t len,
+                           int64_t now, struct kb_why *why)
+{
     struct osv_record *r = NULL;
     kb_err err = osv_parse(text, len, &r, why);
     if (err)
@@ -496,9 +502,9 @@ kb_err vuln_engine_put_advisory(struct vuln_engine *e, const char *feed, const c
         .osv = text,
         .osv_len = len,
     };
-    err = db_vuln_advisory_put(e->dv, &a, now_ms(e));
+    err = db_vuln_advisory_put(dv, &a, now);
     if (err)
-        kb_fail(why, err, "advisory %s: %s", r->id, db_errmsg(e->db));
+        kb_fail(why, err, "advisory %s: %s", r->id, db_errmsg(db_vuln_db(dv)));
     osv_record_free(r);
     return err;
 }

@@ -124,6 +124,12 @@ kb_err vuln_engine_replace_inventory(struct vuln_engine *e, const char *asset, c
  * batch. KB_EPARSE / KB_EINVAL for a record osv_parse refuses. */
 kb_err vuln_engine_put_advisory(struct vuln_engine *e, const char *feed, const char *text,
                                 size_t len, struct kb_why *why);
+/* The same without an engine, on any connection's store handle (the
+ * daemon's feed sync stores with its own connection and has the engine
+ * that serves inventories evaluate): now is the stored time (ms). */
+struct db_vuln;
+kb_err vuln_advisory_store(struct db_vuln *dv, const char *feed, const char *text, size_t len,
+                           int64_t now, struct kb_why *why);
 
 /* The advisories with these ids changed in the store (new, updated,
  * withdrawn): replaces them in the index and re-evaluates every asset

@@ -9,7 +9,7 @@
 
 struct vuln_feed_store {
     struct db *db;
-    struct vuln_engine *e;
+    struct vuln_feed_store_eval ev;
     struct db_vuln *dv;
     char *ids[VULN_FEED_STORE_BATCH]; /* stored, not yet evaluated */
     size_t n;
@@ -23,13 +23,29 @@ struct vuln_feed_store {
     void *warn_ctx;
 };
 
-kb_err vuln_feed_store_new(struct db *db, struct vuln_engine *e, struct vuln_feed_store **out,
-                           struct kb_why *why)
+static kb_err eng_changed(void *ctx, const char *const *ids, size_t n, struct vuln_eval_stats *st,
+                          struct kb_why *why)
+{
+    return vuln_engine_advisories_changed(ctx, ids, n, st, why);
+}
+
+static kb_err eng_all(void *ctx, struct vuln_eval_stats *st, struct kb_why *why)
+{
+    return vuln_engine_evaluate_all(ctx, st, why);
+}
+
+struct vuln_feed_store_eval vuln_feed_store_engine_eval(struct vuln_engine *e)
+{
+    return (struct vuln_feed_store_eval){.changed = eng_changed, .all = eng_all, .ctx = e};
+}
+
+kb_err vuln_feed_store_new(struct db *db, const struct vuln_feed_store_eval *ev,
+                           struct vuln_feed_store **out, struct kb_why *why)
 {
     *out = NULL;
     struct vuln_feed_store *s = kb_calloc(1, sizeof *s);
     s->db = db;
-    s->e = e;
+    s->ev = *ev;
     if (db_vuln_open(db, &s->dv) != KB_OK) {
         free(s);
         return kb_fail(why, KB_EDB, "store: %s", db_errmsg(db));
@@ -72,7 +88,7 @@ static kb_err flush(struct vuln_feed_store *s)
     if (!e && s->n) {
         struct vuln_eval_stats es = {0};
         struct kb_why why = {{0}};
-        e = vuln_engine_advisories_changed(s->e, (const char *const *)s->ids, s->n, &es, &why);
+        e = s->ev.changed(s->ev.ctx, (const char *const *)s->ids, s->n, &es, &why);
         if (e)
             fail(s, e, why.msg);
         else
@@ -94,7 +110,7 @@ static kb_err on_advisory(void *ctx, const char *feed, const char *id, const cha
         s->in_txn = true;
     }
     struct kb_why why = {{0}};
-    kb_err e = vuln_engine_put_advisory(s->e, feed, json, len, &why);
+    kb_err e = vuln_advisory_store(s->dv, feed, json, len, kb_now_ms(), &why);
     if (e == KB_EPARSE || e == KB_EINVAL) {
         /* A record the parser refuses is skipped, the feed goes on. */
         s->st.refused++;
@@ -219,7 +235,7 @@ kb_err vuln_feed_store_finish(struct vuln_feed_store *s, struct kb_why *why)
     kb_err e = flush(s);
     if (!e && s->kev_new) {
         struct vuln_eval_stats es = {0};
-        e = vuln_engine_evaluate_all(s->e, &es, why);
+        e = s->ev.all(s->ev.ctx, &es, why);
         if (!e)
             add_stats(&s->st.eval, &es);
         s->kev_new = false;

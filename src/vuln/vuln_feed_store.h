@@ -11,8 +11,14 @@
  * only after every advisory before it went through both, as feed.h asks:
  * a sync that dies resumes and never skips.
  *
- * Ownership: vuln_feed_store_new borrows db and the engine (both outlive
- * it); free with vuln_feed_store_free. One thread.
+ * Evaluation goes through callbacks, so that the engine may be another
+ * thread's (the daemon's, which also serves inventories): the store writes
+ * with its own connection (db), commits, then asks the owner of the
+ * engine to evaluate. vuln_feed_store_engine_eval gives the callbacks for
+ * an engine the caller owns.
+ *
+ * Ownership: vuln_feed_store_new borrows db and the eval context (both
+ * outlive it); free with vuln_feed_store_free. One thread.
  */
 #ifndef KOBAN_VULN_FEED_STORE_H
 #define KOBAN_VULN_FEED_STORE_H
@@ -33,8 +39,20 @@ struct vuln_feed_store_stats {
     struct vuln_eval_stats eval; /* summed over the evaluations */
 };
 
-kb_err vuln_feed_store_new(struct db *db, struct vuln_engine *e, struct vuln_feed_store **out,
-                           struct kb_why *why);
+/* How stored advisories get evaluated. */
+struct vuln_feed_store_eval {
+    /* these ids changed in the store (vuln_engine_advisories_changed) */
+    kb_err (*changed)(void *ctx, const char *const *ids, size_t n, struct vuln_eval_stats *st,
+                      struct kb_why *why);
+    /* a new KEV catalog: everything again (vuln_engine_evaluate_all) */
+    kb_err (*all)(void *ctx, struct vuln_eval_stats *st, struct kb_why *why);
+    void *ctx;
+};
+/* The callbacks for an engine the caller owns (ctx = the engine). */
+struct vuln_feed_store_eval vuln_feed_store_engine_eval(struct vuln_engine *e);
+
+kb_err vuln_feed_store_new(struct db *db, const struct vuln_feed_store_eval *ev,
+                           struct vuln_feed_store **out, struct kb_why *why);
 /* Fills sink with the store's callbacks. warn and progress, when given,
  * are passed on (ctx: warn_ctx). */
 void vuln_feed_store_sink(struct vuln_feed_store *s, struct feed_sink *sink,

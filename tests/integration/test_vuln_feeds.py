@@ -477,7 +477,9 @@ def test_jvn_windows_and_details():
 
 
 def test_usage():
-    rc, _, err = koban("vuln", "sync")
+    rc, _, err = koban("vuln", "sync", "extra-argument", "--data-dir", "/nonexistent-x")
+    eq(rc, 2, err)
+    rc, _, err = koban("vuln", "sync", "--data-dir", "/nonexistent-x", "--feed", "nope")
     eq(rc, 2, err)
     rc, _, err = koban("vuln", "sync", "--mirror", "/nonexistent-x", "--feed", "nope")
     eq(rc, 2, err)
@@ -492,9 +494,92 @@ def test_usage():
         shutil.rmtree(d)
 
 
+def test_sync_into_store():
+    """Without --mirror: the feeds named in koban.yaml (vuln.*), from the
+    fake server, into koban's store; an asset that runs an affected
+    version gets its issue, and a second sync with nothing new changes
+    nothing."""
+    env = Env()
+    try:
+        rec = {"id": "GHSA-test-0001", "modified": "2024-01-02T00:00:00Z",
+               "aliases": ["CVE-2099-0001"], "summary": "flask test advisory",
+               "severity": [{"type": "CVSS_V3",
+                             "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+               "affected": [{"package": {"ecosystem": "PyPI", "name": "flask"},
+                             "ranges": [{"type": "ECOSYSTEM",
+                                         "events": [{"introduced": "0"}, {"fixed": "2.2.5"}]}]}]}
+        recs = {rec["id"]: json.dumps(rec).encode()}
+        env.fake.put("/PyPI/all.zip", make_zip(recs))
+        env.fake.put("/PyPI/modified_id.csv", "2024-01-02T00:00:00Z,GHSA-test-0001\n")
+        data = os.path.join(env.dir, "var")
+        cfg = os.path.join(env.dir, "koban.yaml")
+        with open(cfg, "w") as f:
+            f.write(f'vuln:\n  feeds: "osv"\n  osv_ecosystems: "PyPI"\n'
+                    f'  osv_url: "{env.fake.url}"\n')
+        req = os.path.join(env.dir, "requirements.txt")
+        with open(req, "w") as f:
+            f.write("flask==2.0.0\nrequests==2.31.0\n")
+        rc, out, err = koban("vuln", "inventory", "web-1", req, "--kind", "repository",
+                             "--config", cfg, "--data-dir", data)
+        eq(rc, 0, out + err)
+        rc, out, err = koban("vuln", "sync", "--config", cfg, "--data-dir", data)
+        eq(rc, 0, out + err)
+        check("osv: ok, 1 advisories" in out, out)
+        check("findings: 1 new" in out, out)
+        rc, out, err = koban("issues", "--data-dir", data, "--json")
+        issues = [json.loads(l) for l in out.splitlines() if l.strip()]
+        eq([(i["source"], i["title"]) for i in issues],
+           [("vuln", "CVE-2099-0001 in flask 2.0.0 on web-1 (fixed in 2.2.5)")])
+        eq([r.path for r in env.fake.seen()], ["/PyPI/modified_id.csv", "/PyPI/all.zip"])
+        env.fake.clear()
+        rc, out, err = koban("vuln", "sync", "--config", cfg, "--data-dir", data)
+        eq(rc, 0, out + err)
+        check("findings: 0 new" in out, out)
+        eq([r.path for r in env.fake.seen()], ["/PyPI/modified_id.csv"], "cursor kept in store")
+    finally:
+        env.close()
+
+
+def test_serve_syncs_on_schedule():
+    """koban serve with vuln.sync_interval_s: an inventory posted to the API,
+    then the scheduled sync brings an advisory that affects it: the issue
+    appears without a restart, and the sync is counted."""
+    from kobantest import Daemon, wait_for
+    env = Env()
+    d = None
+    try:
+        rec = {"id": "GHSA-test-0002", "modified": "2024-01-02T00:00:00Z",
+               "aliases": ["CVE-2099-0002"],
+               "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
+                             "ranges": [{"type": "SEMVER",
+                                         "events": [{"introduced": "0"}, {"fixed": "1.3.1"}]}]}]}
+        env.fake.put("/npm/all.zip", make_zip({rec["id"]: json.dumps(rec).encode()}))
+        env.fake.put("/npm/modified_id.csv", "2024-01-02T00:00:00Z,GHSA-test-0002\n")
+        cfg = os.path.join(env.dir, "koban.yaml")
+        with open(cfg, "w") as f:
+            f.write(f'vuln:\n  feeds: "osv"\n  osv_ecosystems: "npm"\n'
+                    f'  osv_url: "{env.fake.url}"\n  sync_interval_s: 3600\n')
+        d = Daemon(data=os.path.join(env.dir, "var"), config=cfg, syslog=False,
+                   spool=False).start()
+        lock = json.dumps({"name": "app", "lockfileVersion": 3, "packages": {
+            "": {"name": "app"}, "node_modules/left-pad": {"version": "1.3.0"}}})
+        status, _, body = d.request("POST", "/v1/inventory/app-repo?kind=repository"
+                                    "&format=package-lock", lock)
+        eq(status, 200, body)
+        wait_for(lambda: [i for i in d.issues("--state", "all") if i["source"] == "vuln"],
+                 timeout=30, msg="the issue from the scheduled sync")
+        eq(d.metrics().get('koban_vuln_sync_runs_total{result="ok"}'), 1.0)
+        eq([r.path for r in env.fake.seen()], ["/npm/modified_id.csv", "/npm/all.zip"])
+    finally:
+        if d:
+            d.stop()
+            d.cleanup()
+        env.close()
+
+
 if __name__ == "__main__":
     r = Results()
-    for t in (test_usage, test_osv_archive_then_incremental, test_osv_failure_keeps_cursor,
+    for t in (test_usage, test_sync_into_store, test_serve_syncs_on_schedule, test_osv_archive_then_incremental, test_osv_failure_keeps_cursor,
               test_nvd_windows_and_pages, test_429_then_success, test_truncated_body_retried,
               test_hang_times_out_other_feed_completes, test_kev_etag,
               test_ghsa_link_paging_and_cursor, test_ghsa_next_outside_base_not_followed,
