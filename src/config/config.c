@@ -77,8 +77,24 @@ static const struct key_def config_keys[] = {
      "reaction that adds a message to an incident's timeline (empty: off)"},
     {"slack.workspace_url", K_STR, OFF(slack.workspace_url),
      "https://NAME.slack.com, for links to messages"},
+    {"slack.bot_token", K_STR, OFF(slack.bot_token),
+     "bot token (xoxb-...) for the declaration modal (empty: no modal)"},
+    {"slack.api_url", K_STR, OFF(slack.api_url), "Slack's Web API base URL"},
     {"incident.config", K_STR, OFF(incident.config),
      "incident bot settings: channels, invites, broadcasts, timekeeper (empty: no bot)"},
+    {"vuln.feeds", K_STR, OFF(vuln.feeds), "advisory feeds to sync: osv, ghsa, nvd, jvn, kev"},
+    {"vuln.osv_ecosystems", K_STR, OFF(vuln.osv_ecosystems),
+     "OSV ecosystems to sync, comma-separated (empty: all)"},
+    {"vuln.nvd_api_key", K_STR, OFF(vuln.nvd_api_key), "NVD API key (faster sync)"},
+    {"vuln.github_token", K_STR, OFF(vuln.github_token),
+     "GitHub token for the advisory database (higher rate limit)"},
+    {"vuln.osv_url", K_STR, OFF(vuln.osv_url), "OSV base URL (empty: the public one)"},
+    {"vuln.nvd_url", K_STR, OFF(vuln.nvd_url), "NVD base URL (empty: the public one)"},
+    {"vuln.ghsa_url", K_STR, OFF(vuln.ghsa_url), "GitHub API base URL (empty: the public one)"},
+    {"vuln.jvn_url", K_STR, OFF(vuln.jvn_url), "MyJVN base URL (empty: the public one)"},
+    {"vuln.kev_url", K_STR, OFF(vuln.kev_url), "CISA KEV base URL (empty: the public one)"},
+    {"vuln.sync_interval_s", K_UINT, OFF(vuln.sync_interval_s),
+     "koban serve syncs the feeds this often, seconds (0: never)"},
 };
 #undef OFF
 
@@ -114,6 +130,8 @@ static void set_defaults(struct kb_config *c)
     c->notify.poll_ms = 1000;
     c->slack.report_emoji = kb_strdup("rotating_light");
     c->slack.timeline_emoji = kb_strdup("pushpin");
+    c->vuln.feeds = kb_strdup("osv,ghsa,nvd,kev");
+    c->slack.api_url = kb_strdup("https://slack.com/api");
 }
 
 kb_err config_parse_size(const char *s, size_t *out)
@@ -431,7 +449,10 @@ kb_err config_dump(const struct kb_config *c, char **out)
         case K_STR: {
             const char *s = *(char *const *)field;
             bool secret = (strcmp(k->name, "http.token") == 0 ||
-                           strcmp(k->name, "slack.signing_secret") == 0) && s;
+                           strcmp(k->name, "slack.signing_secret") == 0 ||
+                           strcmp(k->name, "slack.bot_token") == 0 ||
+                           strcmp(k->name, "vuln.nvd_api_key") == 0 ||
+                           strcmp(k->name, "vuln.github_token") == 0) && s;
             buf_printf(&b, "%s%s: %s%s%s", indent, leaf, s && !secret ? "\"" : "",
                        secret ? "\"(set)\"" : s ? s : "", s && !secret ? "\"" : "");
             break;

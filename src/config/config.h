@@ -96,12 +96,26 @@ struct kb_config {
         char *timeline_emoji; /* reaction that adds a message to an incident's
                                  timeline: "pushpin"; "" = off */
         char *workspace_url;  /* "https://example.slack.com", for permalinks */
+        char *bot_token;      /* the app's bot token (xoxb-...) for the calls
+                                 koban makes while answering (views.open);
+                                 NULL/"" = none: /incident has no modal */
+        char *api_url;        /* Slack's Web API: "https://slack.com/api" */
     } slack;
 
     struct {
         char *config;         /* the incident bot's settings file
                                  (docs/INCIDENTS.md); NULL/"" = no bot */
     } incident;
+
+    struct {
+        char *feeds;          /* feeds to sync, comma-separated: "osv,ghsa,nvd,kev"
+                                 (also "jvn") */
+        char *osv_ecosystems; /* OSV ecosystems, comma-separated; NULL/"" = all */
+        char *nvd_api_key;    /* NVD API key (50 requests per 30 s instead of 5) */
+        char *github_token;   /* GitHub token for the advisory database */
+        char *osv_url, *nvd_url, *ghsa_url, *jvn_url, *kev_url; /* NULL/"": public */
+        unsigned sync_interval_s; /* `koban serve` syncs this often; 0 = never */
+    } vuln;
 };
 
 /* Loads path (NULL: built-in defaults only). Fills *cfg with defaults first,

@@ -172,7 +172,18 @@ kb_err incident_open(struct db *db, const struct incident_new *n, int64_t *id,
     if (db_begin(db))
         return kb_fail(why, KB_EDB, "store: %s", db_errmsg(db));
     char channel[INCIDENT_CHANNEL_MAX + 1];
-    e = incident_channel_pick(db, n->service, n->now, channel, why);
+    if (n->channel_name && *n->channel_name) {
+        bool taken = false;
+        e = incident_channel_check(n->channel_name, why);
+        if (!e && db_incident_channel_taken(db, n->channel_name, &taken))
+            e = kb_fail(why, KB_EDB, "store: %s", db_errmsg(db));
+        if (!e && taken)
+            e = kb_fail(why, KB_EEXIST, "channel name '%s' is taken", n->channel_name);
+        if (!e)
+            snprintf(channel, sizeof channel, "%s", n->channel_name);
+    } else {
+        e = incident_channel_pick(db, n->service, n->now, channel, why);
+    }
     struct db_incident r = {
         .service = (char *)n->service, .title = (char *)n->title,
         .summary = n->summary && *n->summary ? (char *)n->summary : NULL,

@@ -75,9 +75,11 @@ struct incident_new {
     int64_t occurred, detected;            /* ms; 0: unknown */
     int64_t now;                           /* declared time (ms) */
     const char *actor;                     /* who declared it */
+    const char *channel_name;              /* NULL/"": picked (incident_channel_pick) */
 };
-/* Opens an incident (status declared) with a free channel name and a
- * "declared" timeline event; sets *id. */
+/* Opens an incident (status declared) with a free channel name (or
+ * n->channel_name: KB_EINVAL when Slack would refuse it, KB_EEXIST when
+ * taken) and a "declared" timeline event; sets *id. */
 kb_err incident_open(struct db *db, const struct incident_new *n, int64_t *id,
                      struct kb_why *why);
 

@@ -1,6 +1,9 @@
 /* incident_bot.c — incident timeline events turned into the incident bot's
- * Slack jobs (incident_bot.h). */
+ * Slack jobs, and its step (incident_bot.h); the GitHub jobs are in
+ * incident_bot_github.c. */
 #include "incident/incident_bot.h"
+
+#include "incident/incident_bot_github.h"
 
 #include "incident/incident.h"
 #include "lib/buf.h"
@@ -316,7 +319,9 @@ static kb_err on_event(void *ctx, const struct db_incident_event *ev)
     kb_err e = db_incident_get(s->db, ev->incident_id, &r);
     if (e)
         return kb_fail(s->why, e, "store: incident %" PRId64, ev->incident_id);
-    if (declared) {
+    if (!s->b->receiver) {
+        /* no Slack: only GitHub hears it */
+    } else if (declared) {
         e = on_declared(s, &r, ev->actor);
     } else if (status) {
         e = on_status(s, &r, ev->actor);
@@ -334,6 +339,8 @@ static kb_err on_event(void *ctx, const struct db_incident_event *ev)
         e = post(s, &r, r.id, t.p);
         buf_release(&t);
     }
+    if (!e)
+        e = incident_bot_github_event(s->db, s->b, ev, &r, s->now, &s->st->jobs, s->why);
     db_incident_release(&r);
     return e;
 }
@@ -495,7 +502,9 @@ kb_err incident_bot_step(struct db *db, const struct incident_bot *b, int64_t no
                          struct incident_bot_stats *st, struct kb_why *why)
 {
     memset(st, 0, sizeof *st);
-    kb_err e = copy_channels(db, b, now, st, why);
+    kb_err e = b->receiver ? copy_channels(db, b, now, st, why) : KB_OK;
+    if (!e)
+        e = incident_bot_github_copy(db, b, now, &st->github, why);
     if (e)
         return e;
     if (db_begin(db))
@@ -510,7 +519,7 @@ kb_err incident_bot_step(struct db *db, const struct incident_bot *b, int64_t no
                                &s);
     if (!e && s.last_event != cp && db_checkpoint_set(db, IB_CHECKPOINT, s.last_event))
         e = kb_fail(why, KB_EDB, "store: %s", db_errmsg(db));
-    if (!e && b->timekeeper_ms > 0) {
+    if (!e && b->receiver && b->timekeeper_ms > 0) {
         struct db_incident_filter f = {.status = -1, .limit = IB_ACTIVE_MAX};
         e = db_incident_list(db, &f, tick, &s);
     }

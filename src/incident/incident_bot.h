@@ -1,7 +1,7 @@
 /*
- * incident_bot.h — what koban says and does in Slack about incidents,
- * whoever changed them (`koban incident`, Slack's buttons and commands,
- * the API).
+ * incident_bot.h — what koban says and does in Slack and on GitHub about
+ * incidents, whoever changed them (`koban incident`, Slack's buttons and
+ * commands, the API).
  *
  * How: every change to an incident is a timeline event in the store
  * (incident.h). incident_bot_step reads the events after its checkpoint
@@ -23,6 +23,17 @@
  * It also copies the channel id and name Slack gave back (receiver state)
  * into the incident. Drills say so in every message.
  *
+ * GitHub (optional, incident_bot_github.c): the same events become jobs
+ * for a github_incident receiver (notify/recv_github_incident.c):
+ *   declared                → "issue": the incident's GitHub issue
+ *   status, level, handler  → "issue": the issue updated, and a comment
+ *                             saying what changed (cancelled closes it)
+ *   completed               → also "postmortem": the draft (postmortem.h)
+ *                             committed to a branch and opened as a pull
+ *                             request that closes the issue
+ * and the issue and pull request numbers the receiver saved are copied
+ * into the incident (github_issue, github_pr).
+ *
  * The settings file (incident.config in koban.yaml; docs/INCIDENTS.md):
  *   slack:
  *     receiver: incident-bot       # a slack_incident receiver in notify.routes
@@ -33,11 +44,16 @@
  *     timekeeper: 15m              # 0 or off: none
  *     timekeeper_mode: update      # or post
  *     flowchart: https://...       # the decision flowchart, linked in the checklist
+ *   github:
+ *     receiver: incident-gh        # a github_incident receiver in notify.routes
+ *     postmortem_dir: postmortems  # where drafts go in the repo
  *   services:
  *     payments:
  *       invite: [U0PAY1]
  *       invite_groups: [S0PAYONCALL]
  *       manual: https://wiki.example/payments
+ *
+ * At least one of slack and github is required.
  *
  * Ownership: incident_bot_load returns settings freed with
  * incident_bot_free. incident_bot_step borrows everything.
@@ -63,12 +79,14 @@ struct incident_bot_service {
 };
 
 struct incident_bot {
-    const char *receiver;        /* required */
+    const char *receiver;        /* the slack_incident receiver; NULL: no Slack */
     bool private_channels;
     struct incident_bot_list invite, invite_groups, broadcast;
     int64_t timekeeper_ms;       /* 0: no timekeeper */
     bool timekeeper_update;      /* true: edit one message */
     const char *flowchart;       /* NULL: none */
+    const char *github_receiver; /* the github_incident receiver; NULL: no GitHub */
+    const char *postmortem_dir;  /* folder of drafts in the repo ("postmortems") */
     struct incident_bot_service *services;
     size_t nservices;
     void *mem;                   /* owns every string above */
@@ -87,12 +105,14 @@ struct incident_bot_stats {
     size_t jobs;       /* outbox jobs written */
     size_t timekeeper; /* of which timekeeper messages */
     size_t channels;   /* channel ids copied into incidents */
+    size_t github;     /* GitHub issue and pull request numbers copied */
 };
 
 struct db;
 /* Handles the events after the checkpoint (at most
- * INCIDENT_BOT_EVENTS_PER_STEP), the timekeepers due at now, and the
- * channels Slack created; one transaction. */
+ * INCIDENT_BOT_EVENTS_PER_STEP) and the timekeepers due at now in one
+ * transaction, after copying the channels Slack created and the GitHub
+ * issues and pull requests opened. */
 kb_err incident_bot_step(struct db *db, const struct incident_bot *b, int64_t now,
                          struct incident_bot_stats *st, struct kb_why *why);
 

@@ -94,6 +94,40 @@ static kb_err read_slack(struct ry_ctx *y, const yaml_node_t *n, struct incident
     return e;
 }
 
+/* A folder in the repo: relative, of a-z A-Z 0-9 - _ . /, no "..". */
+static bool dir_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64 || s[0] == '/' || s[n - 1] == '/' || strstr(s, "..") || strstr(s, "//"))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' || s[i] == '.' ||
+              s[i] == '/'))
+            return false;
+    return true;
+}
+
+static kb_err read_github(struct ry_ctx *y, const yaml_node_t *n, struct incident_bot *b)
+{
+    static const char *const keys[] = {"receiver", "postmortem_dir", NULL};
+    kb_err e = ry_mapping(y, n, "github", keys);
+    const yaml_node_t *v;
+    if (!e && !ry_get(y, n, "receiver"))
+        return ry_bad(y, n, "github", "receiver is required (a github_incident receiver)");
+    if (!e)
+        e = ry_text(y, ry_get(y, n, "receiver"), "github.receiver", false, &b->github_receiver);
+    b->postmortem_dir = "postmortems";
+    if (!e && (v = ry_get(y, n, "postmortem_dir"))) {
+        e = ry_text(y, v, "github.postmortem_dir", false, &b->postmortem_dir);
+        if (!e && !dir_ok(b->postmortem_dir))
+            e = ry_bad(y, v, "github.postmortem_dir",
+                       "'%s' is not a relative folder (a-z A-Z 0-9 - _ . /, no '..')",
+                       b->postmortem_dir);
+    }
+    return e;
+}
+
 static kb_err read_services(struct ry_ctx *y, const yaml_node_t *n, struct incident_bot *b)
 {
     if (n->type != YAML_MAPPING_NODE)
@@ -156,16 +190,20 @@ kb_err incident_bot_load_buffer(const char *text, size_t len, const char *name,
     }
     struct ry_ctx y = {&doc, name, NULL, mem, why};
     yaml_node_t *root = yaml_document_get_root_node(&doc);
-    static const char *const keys[] = {"slack", "services", NULL};
+    static const char *const keys[] = {"slack", "github", "services", NULL};
     if (!root)
-        e = kb_fail(why, KB_EINVAL, "%s: empty: the slack section is required", name);
+        e = kb_fail(why, KB_EINVAL, "%s: empty: the slack section is required (or github)", name);
     if (!e)
         e = ry_mapping(&y, root, "", keys);
-    const yaml_node_t *v = NULL;
-    if (!e && !(v = ry_get(&y, root, "slack")))
-        e = ry_bad(&y, root, "", "the slack section is required");
+    const yaml_node_t *v = NULL, *gh = NULL;
     if (!e)
+        gh = ry_get(&y, root, "github");
+    if (!e && !(v = ry_get(&y, root, "slack")) && !gh)
+        e = ry_bad(&y, root, "", "the slack section is required (or github)");
+    if (!e && v)
         e = read_slack(&y, v, b);
+    if (!e && gh)
+        e = read_github(&y, gh, b);
     if (!e && (v = ry_get(&y, root, "services")))
         e = read_services(&y, v, b);
     yaml_document_delete(&doc);

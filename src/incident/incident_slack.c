@@ -2,8 +2,13 @@
 #include "incident/incident_slack.h"
 
 #include "incident/incident.h"
+#include "incident/incident_modal.h"
 #include "incident/slack_app.h"
+#include "lib/arena.h"
+#include "lib/json.h"
 #include "lib/jsonw.h"
+#include "lib/log.h"
+#include "notify/http_client.h"
 #include "store/db.h"
 #include "store/db_incident.h"
 
@@ -15,11 +20,17 @@
 #include <string.h>
 
 #define IS_ARG_MAX 4000 /* bytes of a command's text */
+#define IS_API_CONNECT_MS 1000 /* views.open: Slack's trigger_id lives 3 s */
+#define IS_API_TIMEOUT_MS 2000
+#define IS_API_ANSWER_MAX (64u * 1024) /* bytes of Slack's answer kept */
+#define IS_TELL_TIMEOUT_MS 800 /* after a failed views.open: within Slack's 3 s */
 
 struct incident_slack {
     pthread_mutex_t mu; /* one request at a time on db */
     struct db *db;
     char *workspace_url;
+    char *api_url, *bot_token; /* NULL: no modal */
+    bool curl_ready;           /* http_client_global_init done (balanced in free) */
 };
 
 kb_err incident_slack_new(const char *db_path, struct db_gate *gate, const char *workspace_url,
@@ -46,8 +57,154 @@ void incident_slack_free(struct incident_slack *s)
     pthread_mutex_destroy(&s->mu);
     db_close(s->db);
     free(s->workspace_url);
+    free(s->api_url);
+    free(s->bot_token);
+    if (s->curl_ready)
+        http_client_global_cleanup();
     free(s);
 }
+
+kb_err incident_slack_set_api(struct incident_slack *s, const char *api_url,
+                              const char *bot_token, struct kb_why *why)
+{
+    if (!bot_token || !*bot_token)
+        return KB_OK;
+    const char *u = api_url && *api_url ? api_url : "https://slack.com/api";
+    if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
+        return kb_fail(why, KB_EINVAL, "slack.api_url: not an http(s) URL");
+    if (strlen(u) + 32 >= RECV_URL_MAX)
+        return kb_fail(why, KB_EINVAL, "slack.api_url: too long");
+    if (!s->curl_ready && http_client_global_init() != KB_OK)
+        return kb_fail(why, KB_EIO, "libcurl did not initialise");
+    s->curl_ready = true;
+    free(s->api_url);
+    free(s->bot_token);
+    s->api_url = kb_strdup(u);
+    s->bot_token = kb_strdup(bot_token);
+    return KB_OK;
+}
+
+/* Sends rq with a timeout of timeout_ms. want_ok: Slack's Web API, whose
+ * answer must be {"ok":true}; else any 2xx will do. On failure err (size n)
+ * says why, for the person. */
+static kb_err slack_send(const struct recv_request *rq, int64_t timeout_ms, bool want_ok,
+                         char *err, size_t n)
+{
+    struct http_client_opts ho = {.connect_timeout_ms = KB_MIN(IS_API_CONNECT_MS, timeout_ms),
+                                  .timeout_ms = timeout_ms,
+                                  .max_body = IS_API_ANSWER_MAX};
+    struct http_client *hc = NULL;
+    kb_err e = http_client_new(&ho, &hc);
+    if (e) {
+        snprintf(err, n, "no HTTP client");
+        return e;
+    }
+    struct recv_response resp;
+    http_client_send(hc, rq, &resp, NULL);
+    if (resp.status == 0) {
+        snprintf(err, n, "Slack did not answer: %s", resp.err ? resp.err : "no answer");
+        e = KB_EIO;
+    } else if (!want_ok) {
+        if (resp.status < 200 || resp.status > 299)
+            snprintf(err, n, "Slack answered HTTP %ld", resp.status);
+        e = resp.status >= 200 && resp.status <= 299 ? KB_OK : KB_EIO;
+    } else {
+        struct arena a = ARENA_INIT(IS_API_ANSWER_MAX * 4);
+        struct json_value *v = NULL;
+        struct json_limits lim = {32, 0};
+        bool json = json_parse(resp.body.p ? resp.body.p : "", resp.body.n, &lim, &a, &v, NULL) ==
+                        KB_OK &&
+                    v->type == JSON_OBJECT;
+        const struct json_value *ok = json ? json_get(v, "ok") : NULL;
+        if (resp.status == 200 && ok && ok->type == JSON_TRUE) {
+            e = KB_OK;
+        } else {
+            struct kb_str es = json ? json_str(json_get(v, "error")) : KB_STR_NULL;
+            if (es.n)
+                snprintf(err, n, "Slack answered %.*s", (int)KB_MIN(es.n, (size_t)80), es.p);
+            else
+                snprintf(err, n, "Slack answered HTTP %ld", resp.status);
+            e = KB_EIO;
+        }
+        arena_release(&a);
+    }
+    http_client_free(hc);
+    return e;
+}
+
+/* Opens the declaration modal for trigger_id (views.open), bounded by
+ * IS_API_TIMEOUT_MS. On failure err (size n) says why, for the person. */
+static kb_err views_open(const struct incident_slack *s, const char *trigger_id,
+                         const struct incident_modal_prefill *p, char *err, size_t n)
+{
+    err[0] = 0;
+    if (!s->bot_token) {
+        snprintf(err, n, "slack.bot_token is not set");
+        return KB_EUNSUPPORTED;
+    }
+    if (!trigger_id || !*trigger_id) {
+        snprintf(err, n, "Slack sent no trigger_id");
+        return KB_EINVAL;
+    }
+    struct recv_request rq = {.body = BUF_INIT(INCIDENT_MODAL_VIEW_MAX)};
+    snprintf(rq.method, sizeof rq.method, "POST");
+    size_t bl = strlen(s->api_url);
+    while (bl > 0 && s->api_url[bl - 1] == '/')
+        bl--;
+    snprintf(rq.url, sizeof rq.url, "%.*s/views.open", (int)bl, s->api_url);
+    kb_err e = incident_modal_open_body(trigger_id, p, &rq.body);
+    if (!e)
+        e = recv_request_header(&rq, "Content-Type: application/json; charset=utf-8");
+    if (!e)
+        e = recv_request_header(&rq, "Authorization: Bearer %s", s->bot_token);
+    if (e)
+        snprintf(err, n, "the form is too large");
+    else
+        e = slack_send(&rq, IS_API_TIMEOUT_MS, true, err, n);
+    recv_request_release(&rq);
+    if (e) {
+        char q[160];
+        log_warn("declaration modal not opened", "why=%s", kb_logq(q, sizeof q, err));
+    }
+    return e;
+}
+
+/* Tells the person who clicked a button, through the action's response_url
+ * (Slack shows nothing of a button's answer body): an ephemeral message,
+ * bounded by IS_TELL_TIMEOUT_MS. Best effort: a failure is logged. */
+static void tell(const char *response_url, const char *text)
+{
+    if (!response_url || (strncmp(response_url, "https://", 8) != 0 &&
+                          strncmp(response_url, "http://", 7) != 0) ||
+        strlen(response_url) >= RECV_URL_MAX)
+        return;
+    struct recv_request rq = {.body = BUF_INIT(8 * 1024)};
+    snprintf(rq.method, sizeof rq.method, "POST");
+    snprintf(rq.url, sizeof rq.url, "%s", response_url);
+    struct jw w;
+    jw_init(&w, &rq.body);
+    jw_obj_begin(&w);
+    jw_kv_str(&w, "response_type", "ephemeral");
+    jw_key(&w, "replace_original");
+    jw_bool(&w, false);
+    jw_kv_str(&w, "text", text);
+    jw_obj_end(&w);
+    char err[256] = "";
+    kb_err e = jw_finish(&w);
+    if (!e)
+        e = recv_request_header(&rq, "Content-Type: application/json; charset=utf-8");
+    if (!e)
+        e = slack_send(&rq, IS_TELL_TIMEOUT_MS, false, err, sizeof err);
+    if (e) {
+        char q[160];
+        log_warn("could not answer a button", "why=%s", kb_logq(q, sizeof q, err));
+    }
+    recv_request_release(&rq);
+}
+
+#define DECLARE_INSTEAD                                                                      \
+    "Could not open the declaration form (%s). Declare with "                                \
+    "`/incident declare SERVICE: what is happening` instead."
 
 /* An ephemeral answer: {"response_type":"ephemeral","text":...}. */
 static kb_err say(struct buf *reply, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -182,6 +339,20 @@ static kb_err change(struct incident_slack *s, int64_t id, struct incident_chang
     return say(reply, changed ? "Done." : "Nothing to change.");
 }
 
+/* `/incident` alone or `/incident declare` alone: the declaration modal,
+ * answered with an empty 200; if it cannot open, an ephemeral answer. */
+static kb_err modal(struct incident_slack *s, const struct slack_command *c, bool drill,
+                    struct buf *reply)
+{
+    struct incident_modal_prefill pf = {.drill = drill};
+    char err[256];
+    if (views_open(s, c->trigger_id, &pf, err, sizeof err) == KB_OK) {
+        buf_reset(reply);
+        return KB_OK;
+    }
+    return say(reply, DECLARE_INSTEAD, err);
+}
+
 kb_err incident_slack_command(void *ctx, const struct slack_command *c, struct buf *reply,
                               struct kb_why *why)
 {
@@ -193,14 +364,23 @@ kb_err incident_slack_command(void *ctx, const struct slack_command *c, struct b
     bool any = word(&p, verb, sizeof verb);
     for (char *v = verb; *v; v++)
         *v = (char)tolower((unsigned char)*v);
+    bool declaring = any && (strcmp(verb, "declare") == 0 || strcmp(verb, "drill") == 0);
     pthread_mutex_lock(&s->mu);
     kb_err e = KB_OK;
-    if (any && (strcmp(verb, "declare") == 0 || strcmp(verb, "drill") == 0)) {
+    if (declaring && (*rest(p) || !s->bot_token)) {
         e = declare(s, c, rest(p), strcmp(verb, "drill") == 0, reply, why);
         goto out;
     }
     int64_t id = 0;
-    kb_err f = c->channel_id ? db_incident_by_channel(s->db, c->channel_id, &id) : KB_ENOTFOUND;
+    kb_err f = KB_ENOTFOUND;
+    if (!declaring && c->channel_id)
+        f = db_incident_by_channel(s->db, c->channel_id, &id);
+    if (f == KB_ENOTFOUND && (declaring || !any) && s->bot_token) {
+        /* The modal: views.open must follow the command within 3 s, so it
+         * is called here, without the store's lock. */
+        pthread_mutex_unlock(&s->mu);
+        return modal(s, c, declaring && strcmp(verb, "drill") == 0, reply);
+    }
     if (f == KB_ENOTFOUND) {
         e = say(reply, "This channel is not an incident's. %s", usage);
         goto out;
@@ -250,12 +430,64 @@ out:
     return e;
 }
 
+/* The modal submitted: errors under its fields, or the incident opened. */
+static kb_err submitted(struct incident_slack *s, const struct slack_action *a,
+                        struct buf *reply, struct kb_why *why)
+{
+    int64_t id = 0;
+    pthread_mutex_lock(&s->mu);
+    kb_err e = incident_modal_submit(s->db, a->view_values, a->private_metadata, a->user_id,
+                                     kb_now_ms(), reply, &id, why);
+    pthread_mutex_unlock(&s->mu);
+    if (!e && id) {
+        char q[64];
+        log_info("incident declared from the modal", "incident=%" PRId64 " by=%s", id,
+                 kb_logq(q, sizeof q, a->user_id ? a->user_id : ""));
+    }
+    return e;
+}
+
+/* "Declare incident" on an alert message (value: the koban issue id): the
+ * modal with the issue's title and id. Slack shows nothing of a button's
+ * answer body, so a failure is told through the response_url. */
+static kb_err declare_button(struct incident_slack *s, const struct slack_action *a,
+                             struct buf *reply)
+{
+    buf_reset(reply);
+    char *end;
+    long long issue = strtoll(a->value, &end, 10);
+    if (*end || issue <= 0)
+        return KB_OK;
+    char *title = NULL;
+    pthread_mutex_lock(&s->mu);
+    struct db_issue is;
+    if (db_issue_get(s->db, issue, &is) == KB_OK) {
+        title = is.title ? kb_strdup(is.title) : NULL;
+        db_issue_release(&is);
+    }
+    pthread_mutex_unlock(&s->mu);
+    struct incident_modal_prefill pf = {.what = title, .issue = issue};
+    char err[256];
+    if (views_open(s, a->trigger_id, &pf, err, sizeof err) != KB_OK) {
+        char text[512];
+        snprintf(text, sizeof text, DECLARE_INSTEAD, err);
+        tell(a->response_url, text);
+    }
+    free(title);
+    return KB_OK;
+}
+
 kb_err incident_slack_action(void *ctx, const struct slack_action *a, struct buf *reply,
                              struct kb_why *why)
 {
     struct incident_slack *s = ctx;
+    if (a->type && strcmp(a->type, "view_submission") == 0 && a->callback_id &&
+        strcmp(a->callback_id, INCIDENT_MODAL_CALLBACK) == 0)
+        return submitted(s, a, reply, why);
     if (!a->type || strcmp(a->type, "block_actions") != 0 || !a->action_id || !a->value)
         return KB_OK;
+    if (strcmp(a->action_id, INCIDENT_MODAL_BUTTON) == 0)
+        return declare_button(s, a, reply);
     bool status = strcmp(a->action_id, "incident_status") == 0;
     bool handler = strcmp(a->action_id, "incident_handler") == 0;
     if (!status && !handler)

@@ -14,6 +14,12 @@
  *   /incident handler @someone | me
  *   /incident note TEXT                a timeline note
  *   /incident                          what the incident is at, and this help
+ *   /incident, /incident declare (or drill) with nothing after it, outside
+ *   an incident's channel: the declaration modal (incident_modal.h), when
+ *   a bot token is set (incident_slack_set_api)
+ * Buttons: the timekeeper's (status, "take handler") and "Declare incident"
+ * on koban's alert messages (INCIDENT_MODAL_BUTTON, value: the issue id),
+ * which opens the modal with the issue's title and links the issue.
  * Answers are ephemeral (only the person who typed sees them).
  *
  * Ownership: incident_slack_new opens its own store connection (one at a
@@ -31,6 +37,12 @@ struct incident_slack;
 kb_err incident_slack_new(const char *db_path, struct db_gate *gate, const char *workspace_url,
                           struct incident_slack **out, struct kb_why *why);
 void incident_slack_free(struct incident_slack *s);
+/* Lets s open the declaration modal: Slack's Web API at api_url (NULL/"":
+ * https://slack.com/api) with bot_token (NULL/"": no modal; nothing
+ * changes). Copies both; call before the first request. KB_EINVAL for a
+ * URL that is not http(s). */
+kb_err incident_slack_set_api(struct incident_slack *s, const char *api_url,
+                              const char *bot_token, struct kb_why *why);
 
 /* slack_app callbacks (ctx = the struct incident_slack). */
 kb_err incident_slack_timeline(void *ctx, const char *channel, const char *ts,

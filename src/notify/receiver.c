@@ -16,6 +16,7 @@ static const struct recv_ops *const recv_types[] = {
     &recv_pagerduty_ops, /* recv_pagerduty.c */
     &recv_webhook_ops,   /* recv_webhook.c */
     &recv_slack_incident_ops, /* recv_slack_incident.c */
+    &recv_github_incident_ops, /* recv_github_incident.c */
 };
 
 struct receiver {

@@ -16,6 +16,7 @@ extern const struct recv_ops recv_github_ops;    /* recv_github.c */
 extern const struct recv_ops recv_pagerduty_ops; /* recv_pagerduty.c */
 extern const struct recv_ops recv_webhook_ops;   /* recv_webhook.c */
 extern const struct recv_ops recv_slack_incident_ops; /* recv_slack_incident.c */
+extern const struct recv_ops recv_github_incident_ops; /* recv_github_incident.c */
 
 #define RECV_BODY_MAX (1u << 20) /* bytes of a request body a type builds */
 #define RECV_STATE_MAX 4096      /* bytes of a per-issue state */

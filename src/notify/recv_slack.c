@@ -18,6 +18,11 @@
  *   job posts a fresh message instead (step 1, or the retried step).
  *   "test" always posts a fresh message and keeps no state.
  *
+ * The message of an issue of severity high or critical also has a "Declare
+ * incident" button (action_id "incident_declare", value: the issue id) in
+ * bot mode: clicking it opens koban's declaration modal through the Slack
+ * app (incident/incident_slack.h).
+ *
  * Incoming-webhook mode (webhook_url): every event POSTs {text, blocks} to
  * the webhook; no state, no update, no thread.
  *
@@ -162,9 +167,35 @@ static void text_obj(struct jw *w, const char *type, struct kb_str s)
     jw_obj_end(w);
 }
 
+/* The "Declare incident" button, for issues of severity high and critical. */
+static void declare_button(struct jw *w, const struct recv_job *job)
+{
+    struct kb_str sev = recv_issue_str(job, "severity");
+    int64_t id = recv_issue_id(job);
+    if (id <= 0 || !(kb_str_eq(sev, "high") || kb_str_eq(sev, "critical")))
+        return;
+    char value[24];
+    snprintf(value, sizeof value, "%lld", (long long)id);
+    jw_obj_begin(w);
+    jw_kv_str(w, "type", "actions");
+    jw_kv_str(w, "block_id", "koban_issue_actions");
+    jw_key(w, "elements");
+    jw_arr_begin(w);
+    jw_obj_begin(w);
+    jw_kv_str(w, "type", "button");
+    jw_kv_str(w, "action_id", "incident_declare");
+    jw_kv_str(w, "value", value);
+    jw_kv_str(w, "style", "danger");
+    jw_key(w, "text");
+    text_obj(w, "plain_text", kb_str_c("Declare incident"));
+    jw_obj_end(w);
+    jw_arr_end(w);
+    jw_obj_end(w);
+}
+
 /* Writes "text" and "blocks" of the issue's message. */
 static kb_err message_fields(struct jw *w, const struct slack *s, const struct recv_tctx *tc,
-                             struct kb_why *why)
+                             const struct recv_job *job, struct kb_why *why)
 {
     struct buf t = BUF_INIT(4 * SLACK_TEXT_MAX + 64);
     kb_err e;
@@ -201,6 +232,8 @@ static kb_err message_fields(struct jw *w, const struct slack *s, const struct r
         text_obj(w, "mrkdwn", ts);
         jw_obj_end(w);
     }
+    if (!s->webhook)
+        declare_button(w, job);
     jw_arr_end(w);
 out:
     buf_release(&t);
@@ -330,7 +363,7 @@ static kb_err slack_build(const struct receiver *r, const struct recv_job *job, 
         jw_strn(&w, tt.n ? tt.p : "Updated.", tt.n ? tt.n : 8);
         buf_release(&t);
     } else {
-        e = message_fields(&w, s, &tc, why);
+        e = message_fields(&w, s, &tc, job, why);
         if (call == CALL_POST) {
             jw_key(&w, "unfurl_links");
             jw_bool(&w, false);

@@ -26,9 +26,9 @@ struct loader {
 
 /* ---- receivers ---------------------------------------------------------- */
 
-enum { T_SLACK, T_GITHUB, T_PAGERDUTY, T_WEBHOOK, T_SLACK_INCIDENT, T_COUNT };
+enum { T_SLACK, T_GITHUB, T_PAGERDUTY, T_WEBHOOK, T_SLACK_INCIDENT, T_GITHUB_INCIDENT, T_COUNT };
 static const char *const type_names[T_COUNT] = {"slack", "github", "pagerduty", "webhook",
-                                                "slack_incident"};
+                                                "slack_incident", "github_incident"};
 /* Severities each type gets when the file has no route: (bit s = severity s). */
 static const uint8_t type_default_mask[T_COUNT] = {
     1u << KB_SEV_LOW,                                                      /* slack */
@@ -36,6 +36,7 @@ static const uint8_t type_default_mask[T_COUNT] = {
     (1u << KB_SEV_HIGH) | (1u << KB_SEV_CRITICAL),                         /* pagerduty */
     ROUTE_SEV_ALL & ~1u,                                                   /* webhook */
     0, /* slack_incident: the incident bot's calls, never alerts */
+    0, /* github_incident: the same */
 };
 /* Keys that only some types take; the rest apply to every type. */
 static const struct {
@@ -44,10 +45,10 @@ static const struct {
 } type_keys[] = {
     {"channel", 1u << T_SLACK},
     {"webhook_url", 1u << T_SLACK},
-    {"repo", 1u << T_GITHUB},
+    {"repo", (1u << T_GITHUB) | (1u << T_GITHUB_INCIDENT)},
     {"url", 1u << T_WEBHOOK},
     {"base_url", (1u << T_SLACK) | (1u << T_GITHUB) | (1u << T_PAGERDUTY) |
-                     (1u << T_SLACK_INCIDENT)},
+                     (1u << T_SLACK_INCIDENT) | (1u << T_GITHUB_INCIDENT)},
 };
 
 static bool name_ok(const char *s)
@@ -152,7 +153,8 @@ static kb_err parse_receiver(struct loader *L, const yaml_node_t *row, size_t id
     v = ry_get(y, row, "type");
     snprintf(path, sizeof path, "%s.type", where);
     if (!v)
-        return ry_bad(y, row, path, "is required (slack, github, pagerduty, webhook or slack_incident)");
+        return ry_bad(y, row, path, "is required (slack, github, pagerduty, webhook, "
+                                    "slack_incident or github_incident)");
     const char *type;
     if ((e = ry_scalar(y, v, path, &type)))
         return e;
@@ -161,7 +163,8 @@ static kb_err parse_receiver(struct loader *L, const yaml_node_t *row, size_t id
         t++;
     if (t == T_COUNT)
         return ry_bad(y, v, path,
-                      "unknown type '%s' (slack, github, pagerduty, webhook or slack_incident)",
+                      "unknown type '%s' (slack, github, pagerduty, webhook, slack_incident or "
+                      "github_incident)",
                       type);
     r->cfg.type = type_names[t];
     for (size_t k = 0; k < KB_ARRAY_LEN(type_keys); k++) {
@@ -219,6 +222,7 @@ static kb_err parse_receiver(struct loader *L, const yaml_node_t *row, size_t id
             missing = "channel (or webhook_url)";
         break;
     case T_GITHUB:
+    case T_GITHUB_INCIDENT:
         missing = !c->token ? "token" : !c->repo ? "repo (\"owner/name\")" : NULL;
         if (!missing && !repo_ok(c->repo)) {
             snprintf(path, sizeof path, "%s.repo", where);
@@ -445,6 +449,10 @@ static kb_err parse_node(struct loader *L, const yaml_node_t *n, const char *at,
         if (strcmp(L->rs->recv[r].cfg.type, "slack_incident") == 0)
             return ry_bad(y, v, path, "%s is a slack_incident receiver (the incident bot's); "
                                       "route alerts to a slack receiver",
+                          L->rs->recv[r].cfg.name);
+        if (strcmp(L->rs->recv[r].cfg.type, "github_incident") == 0)
+            return ry_bad(y, v, path, "%s is a github_incident receiver (the incident bot's); "
+                                      "route alerts to a github receiver",
                           L->rs->recv[r].cfg.name);
         L->rs->nodes[idx].receiver = eff = (int32_t)r;
     }

@@ -26,9 +26,17 @@ added to scripted answers. Everything else is a small imitation:
                GET  /api/usergroups.users.list?usergroup=S → the group's members
                     (.usergroups: id -> [user ids]; no_such_subteam)
                POST /api/conversations.archive {channel} (already_archived)
+               POST /api/views.open {trigger_id, view} → {"ok":true,"view":{"id":"V1",..}}
+                    (.views holds them; invalid_arguments without trigger_id or view)
     GitHub     POST /repos/O/R/issues → 201 {"number":N,...}; GET|PATCH .../issues/N;
                POST|GET .../issues/N/comments; GET /search/issues?q=... finds
                issues whose body contains the quoted marker in q
+               GET /repos/O/R → {"default_branch":"main",...}; GET .../git/ref/heads/B;
+               POST .../git/refs {ref, sha} (422 "Reference already exists");
+               GET|PUT .../contents/PATH (?ref=B; a PUT over a file needs its sha:
+               422 without, 409 when stale); POST .../pulls {title, head, base,
+               body} (422 "A pull request already exists"), GET .../pulls?head=O:B.
+               Pull requests and issues share numbers; .gh_repo holds the repos
     PagerDuty  POST /v2/enqueue → 202 {"status":"success","dedup_key":..}
                (400 on an invalid event); incidents are tracked by dedup_key
     anything   → 200 {"ok":true}
@@ -48,6 +56,8 @@ It exits on SIGTERM, when its parent dies, or after --max-seconds.
 Only 127.0.0.1 is ever used; every wait is bounded.
 """
 import argparse
+import base64
+import hashlib
 import json
 import os
 import re
@@ -85,8 +95,12 @@ class FakeSaaS:
         self.slack = []          # messages: {channel, ts, text, blocks, thread_ts, updates}
         self.channels = {}       # id -> {"name", "members": [ids], "archived"}
         self.usergroups = {}     # id -> [user ids] (set by tests)
+        self.views = []          # views.open: {trigger_id, view}
         self.gh = {}             # "o/r" -> {number: issue}
         self.gh_comments = {}    # ("o/r", number) -> [comment]
+        self.gh_repo = {}        # "o/r" -> {"default_branch", "refs": {branch: sha},
+        #                           "files": {(branch, path): {"content", "sha", "message"}},
+        #                           "pulls": {number: pull}}
         self.pd = {}             # dedup_key -> {"status":..., "events":[...]}
         self.pd_incidents = 0    # triggers that opened an incident
         self.seq = 0
@@ -129,6 +143,13 @@ class FakeSaaS:
                                for repo, issues in self.gh.items()},
                     "github_comments": {f"{k[0]}#{k[1]}": list(v)
                                         for k, v in self.gh_comments.items()},
+                    "github_repo": {repo: {"default_branch": r["default_branch"],
+                                           "refs": dict(r["refs"]),
+                                           "files": {f"{b}:{p}": dict(f)
+                                                     for (b, p), f in r["files"].items()},
+                                           "pulls": {str(n): dict(pr)
+                                                     for n, pr in r["pulls"].items()}}
+                                    for repo, r in self.gh_repo.items()},
                     "pagerduty": {k: dict(v) for k, v in self.pd.items()},
                     "pagerduty_incidents": self.pd_incidents}
 
@@ -156,6 +177,8 @@ class FakeSaaS:
             return self._slack_update(body)
         if path.startswith("/api/conversations.") or path == "/api/usergroups.users.list":
             return self._slack_conv(path.split("/")[-1], query, body)
+        if path == "/api/views.open" and method == "POST":
+            return self._slack_views_open(body)
         if path.startswith("/services/") and method == "POST":
             self.slack.append({"webhook": path, "text": body.get("text"), "ts": None})
             return 200, "ok", {"Content-Type": "text/plain"}
@@ -163,6 +186,10 @@ class FakeSaaS:
             return self._pd(body)
         if path == "/search/issues" and method == "GET":
             return self._gh_search(query)
+        if (len(parts) >= 3 and parts[0] == "repos" and
+                (len(parts) == 3 and method == "GET" or
+                 len(parts) > 3 and parts[3] in ("git", "contents", "pulls"))):
+            return self._gh_repo_call(method, f"{parts[1]}/{parts[2]}", parts[3:], query, body)
         if len(parts) >= 4 and parts[0] == "repos" and parts[3] == "issues":
             return self._gh(method, f"{parts[1]}/{parts[2]}", parts[4:], body)
         return 200, {"ok": True}, None
@@ -209,6 +236,13 @@ class FakeSaaS:
             return 200, {"ok": True}, None
         return 200, {"ok": False, "error": "unknown_method"}, None
 
+    def _slack_views_open(self, body):
+        view = body.get("view")
+        if not body.get("trigger_id") or not isinstance(view, dict):
+            return 200, {"ok": False, "error": "invalid_arguments"}, None
+        self.views.append({"trigger_id": body["trigger_id"], "view": view})
+        return 200, {"ok": True, "view": dict(view, id=f"V{len(self.views)}")}, None
+
     def _slack_update(self, body):
         for m in self.slack:
             if m.get("ts") and m["ts"] == body.get("ts") and m["channel"] == body.get("channel"):
@@ -231,7 +265,7 @@ class FakeSaaS:
             if method == "POST":
                 if not body.get("title"):
                     return 422, {"message": "Validation Failed"}, None
-                n = len(issues) + 1
+                n = len(issues) + len(self.gh_repo.get(repo, {}).get("pulls", {})) + 1
                 labels = [l if isinstance(l, str) else l.get("name") for l in
                           body.get("labels") or []]
                 issues[n] = {"number": n, "title": body["title"], "body": body.get("body", ""),
@@ -263,6 +297,86 @@ class FakeSaaS:
                 comments.append(c)
                 return 201, c, None
             return 200, list(comments), None
+        return 404, {"message": "Not Found"}, None
+
+    def _gh_repo_of(self, repo):
+        r = self.gh_repo.get(repo)
+        if r is None:
+            sha = hashlib.sha1(f"{repo}:root".encode()).hexdigest()
+            r = self.gh_repo[repo] = {"default_branch": "main", "refs": {"main": sha},
+                                      "files": {}, "pulls": {}}
+        return r
+
+    def _gh_repo_call(self, method, repo, rest, query, body):
+        r = self._gh_repo_of(repo)
+        q = {k: v[0] for k, v in urllib.parse.parse_qs(query).items()}
+        if not rest:
+            return 200, {"full_name": repo, "default_branch": r["default_branch"]}, None
+        if rest[0] == "git":
+            if method == "GET" and len(rest) > 3 and rest[1] == "ref" and rest[2] == "heads":
+                branch = "/".join(rest[3:])
+                if branch not in r["refs"]:
+                    return 404, {"message": "Not Found"}, None
+                return 200, {"ref": f"refs/heads/{branch}",
+                             "object": {"type": "commit", "sha": r["refs"][branch]}}, None
+            if method == "POST" and rest[1:] == ["refs"]:
+                ref, sha = body.get("ref") or "", body.get("sha") or ""
+                if not ref.startswith("refs/heads/") or not sha:
+                    return 422, {"message": "Invalid request"}, None
+                branch = ref[len("refs/heads/"):]
+                if branch in r["refs"]:
+                    return 422, {"message": "Reference already exists"}, None
+                r["refs"][branch] = sha
+                return 201, {"ref": ref, "object": {"type": "commit", "sha": sha}}, None
+        if rest[0] == "contents" and len(rest) > 1:
+            path = "/".join(rest[1:])
+            if method == "GET":
+                f = r["files"].get((q.get("ref", r["default_branch"]), path))
+                if not f:
+                    return 404, {"message": "Not Found"}, None
+                return 200, {"path": path, "sha": f["sha"], "encoding": "base64",
+                             "content": base64.b64encode(f["content"].encode()).decode()}, None
+            if method == "PUT":
+                branch = body.get("branch") or r["default_branch"]
+                if branch not in r["refs"]:
+                    return 404, {"message": f"Branch {branch} not found"}, None
+                try:
+                    text = base64.b64decode(body.get("content") or "", validate=True).decode()
+                except ValueError:
+                    return 422, {"message": "content is not valid Base64"}, None
+                old = r["files"].get((branch, path))
+                if old and not body.get("sha"):
+                    return 422, {"message": "Invalid request.\n\n\"sha\" wasn't supplied."}, None
+                if old and body.get("sha") != old["sha"]:
+                    return 409, {"message": f"{path} does not match {body.get('sha')}"}, None
+                sha = hashlib.sha1(f"blob:{text}".encode()).hexdigest()
+                r["files"][(branch, path)] = {"content": text, "sha": sha,
+                                              "message": body.get("message")}
+                r["refs"][branch] = hashlib.sha1(f"{branch}:{sha}".encode()).hexdigest()
+                return (200 if old else 201), {"content": {"path": path, "sha": sha},
+                                               "commit": {"sha": r["refs"][branch]}}, None
+        if rest[0] == "pulls" and len(rest) == 1:
+            owner = repo.split("/")[0]
+            if method == "POST":
+                head, base = body.get("head") or "", body.get("base") or ""
+                if not body.get("title") or head not in r["refs"] or base not in r["refs"]:
+                    return 422, {"message": "Validation Failed"}, None
+                if any(p["head"] == head and p["state"] == "open" for p in r["pulls"].values()):
+                    return 422, {"message": "Validation Failed", "errors": [
+                        {"resource": "PullRequest", "code": "custom",
+                         "message": f"A pull request already exists for {owner}:{head}."}]}, None
+                n = len(self.gh.get(repo, {})) + len(r["pulls"]) + 1
+                r["pulls"][n] = {"number": n, "title": body["title"], "body": body.get("body", ""),
+                                 "head": head, "base": base, "state": "open"}
+                return 201, dict(r["pulls"][n]), None
+            if method == "GET":
+                head = q.get("head", "")
+                state = q.get("state", "open")
+                out = [dict(p, head={"ref": p["head"], "label": f"{owner}:{p['head']}"})
+                       for p in r["pulls"].values()
+                       if (not head or f"{owner}:{p['head']}" == head) and
+                       (state == "all" or p["state"] == state)]
+                return 200, out, None
         return 404, {"message": "Not Found"}, None
 
     def _gh_search(self, query):

@@ -1,7 +1,7 @@
 /* test_recv_slack.c — the Slack receiver: the first post (Block Kit) and
  * its saved ts, update + thread reply on later events, a message that is
- * gone, Slack's ok:false errors, incoming-webhook mode, hostile titles and
- * a template override. */
+ * gone, Slack's ok:false errors, incoming-webhook mode, hostile titles, a
+ * template override and the "Declare incident" button of severe issues. */
 #include "notify/recv_internal.h"
 #include "recv_testlib.h"
 #include "test.h"
@@ -274,6 +274,60 @@ static void test_errors(void)
     receiver_free(r);
 }
 
+/* The actions block of a message body, or NULL. */
+static const struct json_value *actions_block(const struct json_value *body)
+{
+    const struct json_value *blocks = json_get(body, "blocks");
+    for (const struct json_value *b = blocks ? blocks->u.child : NULL; b; b = b->next)
+        if (kb_str_eq(json_str(json_get(b, "type")), "actions"))
+            return b;
+    return NULL;
+}
+
+/* High and critical issues get a "Declare incident" button carrying the
+ * issue id, on the first post and on updates; lower severities and
+ * incoming-webhook messages do not. */
+static void test_declare_button(void)
+{
+    static const struct {
+        const char *severity, *webhook;
+        bool button;
+    } cases[] = {{"high", NULL, true},       {"critical", NULL, true}, {"medium", NULL, false},
+                 {"low", NULL, false},       {"info", NULL, false},
+                 {"critical", "https://hooks.slack.com/services/T/B/X", false}};
+    for (size_t i = 0; i < KB_ARRAY_LEN(cases); i++) {
+        for (int update = 0; update < 2; update++) {
+            struct receiver *r = make(cases[i].webhook, NULL);
+            struct tissue is = tissue_default();
+            is.severity = cases[i].severity;
+            is.id = 4242;
+            struct tjob t;
+            tjob_init(&t, update ? "repeated" : "opened", &is, NULL, NULL,
+                      update ? STATE : NULL);
+            struct recv_request req;
+            struct kb_why why;
+            T_EQ_INT(tbuild(r, &t, 0, &req, &why), KB_OK);
+            if (update && !cases[i].webhook)
+                T_CHECK(strstr(req.url, "chat.update") != NULL);
+            arena_reset(&ar);
+            const struct json_value *b = treq_json(&req, &ar);
+            const struct json_value *act = actions_block(b);
+            T_CHECKF((act != NULL) == cases[i].button, "severity %s webhook %d update %d",
+                     cases[i].severity, cases[i].webhook != NULL, update);
+            if (act) {
+                T_EQ_KSTR(tstr(act, "elements.0.type"), "button");
+                T_EQ_KSTR(tstr(act, "elements.0.action_id"), "incident_declare");
+                T_EQ_KSTR(tstr(act, "elements.0.value"), "4242");
+                T_EQ_KSTR(tstr(act, "elements.0.text.text"), "Declare incident");
+                T_CHECK(act->next == NULL); /* the last block */
+            }
+            recv_request_release(&req);
+            tjob_free(&t);
+            receiver_free(r);
+        }
+    }
+}
+
 static void test_webhook_mode(void)
 {
     struct receiver *r = make("https://hooks.slack.com/services/T/B/X", NULL);
@@ -382,6 +436,7 @@ int main(void)
     T_RUN(test_message_gone);
     T_RUN(test_errors);
     T_RUN(test_webhook_mode);
+    T_RUN(test_declare_button);
     T_RUN(test_hostile_title);
     T_RUN(test_template_override);
     arena_release(&ar);

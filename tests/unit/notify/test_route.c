@@ -253,16 +253,22 @@ static void test_errors(void)
          "  - {name: a, type: pagerduty, token: t}\n",
          "r.yaml:3: receivers[1].name: duplicate receiver name 'a' (first at line 2)"},
         {"receivers:\n  - {name: a, type: email}\n",
-         "r.yaml:2: receivers[0].type: unknown type 'email' (slack, github, pagerduty, webhook "
-         "or slack_incident)"},
+         "r.yaml:2: receivers[0].type: unknown type 'email' (slack, github, pagerduty, webhook, "
+         "slack_incident or github_incident)"},
         {"receivers:\n  - {name: a}\n",
-         "r.yaml:2: receivers[0].type: is required (slack, github, pagerduty, webhook or "
-         "slack_incident)"},
+         "r.yaml:2: receivers[0].type: is required (slack, github, pagerduty, webhook, "
+         "slack_incident or github_incident)"},
         {"receivers:\n  - {name: bot, type: slack_incident}\n",
          "r.yaml:2: receivers[0]: a slack_incident receiver needs token (the bot token)"},
         {"receivers:\n  - {name: bot, type: slack_incident, token: t}\nroute:\n  receiver: bot\n",
          "r.yaml:4: route.receiver: bot is a slack_incident receiver (the incident bot's); route "
          "alerts to a slack receiver"},
+        {"receivers:\n  - {name: gh, type: github_incident, token: t}\n",
+         "r.yaml:2: receivers[0]: a github_incident receiver needs repo (\"owner/name\")"},
+        {"receivers:\n  - {name: gh, type: github_incident, token: t, repo: o/r}\nroute:\n"
+         "  receiver: gh\n",
+         "r.yaml:4: route.receiver: gh is a github_incident receiver (the incident bot's); route "
+         "alerts to a github receiver"},
         {"receivers:\n  - {name: a, type: slack, channel: C1}\n",
          "r.yaml:2: receivers[0]: a slack receiver needs token (or webhook_url)"},
         {"receivers:\n  - {name: a, type: slack, token: t}\n",
