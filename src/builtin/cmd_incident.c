@@ -2,6 +2,7 @@
 #include "builtin/builtin.h"
 
 #include "incident/incident.h"
+#include "incident/incident_json.h"
 #include "incident/postmortem.h"
 #include "lib/jsonw.h"
 #include "lib/timeutil.h"
@@ -112,54 +113,6 @@ static const char *utc(int64_t ms, char out[32])
     return out;
 }
 
-static void jw_time(struct jw *w, const char *key, int64_t ms)
-{
-    char t[32];
-    jw_key(w, key);
-    if (ms)
-        jw_str(w, utc(ms, t));
-    else
-        jw_null(w);
-}
-
-static void jw_num(struct jw *w, const char *key, int64_t v)
-{
-    jw_key(w, key);
-    if (v)
-        jw_int(w, v);
-    else
-        jw_null(w);
-}
-
-static void write_incident(struct jw *w, const struct db_incident *r)
-{
-    jw_kv_int(w, "id", r->id);
-    jw_kv_str(w, "service", r->service);
-    jw_kv_str(w, "title", r->title);
-    jw_kv_str(w, "summary", r->summary);
-    jw_kv_str(w, "status", incident_status_name(r->status));
-    jw_kv_str(w, "temperature", incident_temp_name(r->temperature));
-    jw_kv_int(w, "level", r->level);
-    jw_key(w, "drill");
-    jw_bool(w, r->drill);
-    jw_kv_str(w, "handler", r->handler);
-    jw_kv_str(w, "scribe", r->scribe);
-    jw_kv_str(w, "liaison", r->liaison);
-    jw_time(w, "occurred", r->occurred);
-    jw_time(w, "detected", r->detected);
-    jw_time(w, "declared", r->declared);
-    jw_time(w, "first_response", r->first_response);
-    jw_time(w, "recovered", r->recovered);
-    jw_time(w, "completed", r->completed);
-    jw_time(w, "cancelled", r->cancelled);
-    jw_time(w, "updated", r->updated);
-    jw_kv_str(w, "slack_channel_id", r->slack_channel_id);
-    jw_kv_str(w, "slack_channel_name", r->slack_channel_name);
-    jw_num(w, "github_issue", r->github_issue);
-    jw_num(w, "github_pr", r->github_pr);
-    jw_num(w, "parent_id", r->parent_id);
-}
-
 static void print_json(struct buf *out)
 {
     printf("%s\n", out->p ? out->p : "");
@@ -173,7 +126,7 @@ static kb_err list_row(void *ctx, const struct db_incident *r)
         struct jw w;
         jw_init(&w, &out);
         jw_obj_begin(&w);
-        write_incident(&w, r);
+        incident_write_fields(&w, r);
         jw_obj_end(&w);
         if (jw_finish(&w) == KB_OK)
             print_json(&out);
@@ -235,48 +188,20 @@ static int inc_stats(struct db *db, const struct inc_opts *o)
     return 0;
 }
 
-struct show_ctx {
-    struct jw *w; /* NULL: text */
-};
-
 static kb_err show_child(void *ctx, const struct db_incident *r)
 {
-    struct show_ctx *c = ctx;
-    if (c->w) {
-        jw_obj_begin(c->w);
-        jw_kv_int(c->w, "id", r->id);
-        jw_kv_str(c->w, "service", r->service);
-        jw_kv_str(c->w, "title", r->title);
-        jw_kv_str(c->w, "status", incident_status_name(r->status));
-        jw_key(c->w, "drill");
-        jw_bool(c->w, r->drill);
-        jw_obj_end(c->w);
-    } else {
-        printf("  %6" PRId64 "  %-13s  %s%s\n", r->id, incident_status_name(r->status),
-               r->drill ? "[DRILL] " : "", r->title);
-    }
+    (void)ctx;
+    printf("  %6" PRId64 "  %-13s  %s%s\n", r->id, incident_status_name(r->status),
+           r->drill ? "[DRILL] " : "", r->title);
     return KB_OK;
 }
 
 static kb_err show_event(void *ctx, const struct db_incident_event *ev)
 {
-    struct show_ctx *c = ctx;
+    (void)ctx;
     char t[32];
-    if (c->w) {
-        jw_obj_begin(c->w);
-        jw_kv_int(c->w, "id", ev->id);
-        jw_time(c->w, "at", ev->at);
-        jw_kv_str(c->w, "kind", ev->kind);
-        jw_kv_str(c->w, "field", ev->field);
-        jw_kv_str(c->w, "value", ev->value);
-        jw_kv_str(c->w, "text", ev->text);
-        jw_kv_str(c->w, "actor", ev->actor);
-        jw_kv_str(c->w, "source_ref", ev->source_ref);
-        jw_obj_end(c->w);
-    } else {
-        printf("  %s  %-8s  %s%s%s\n", utc(ev->at, t), ev->kind, ev->actor ? ev->actor : "",
-               ev->actor ? ": " : "", ev->text ? ev->text : "");
-    }
+    printf("  %s  %-8s  %s%s%s\n", utc(ev->at, t), ev->kind, ev->actor ? ev->actor : "",
+           ev->actor ? ": " : "", ev->text ? ev->text : "");
     return KB_OK;
 }
 
@@ -335,47 +260,23 @@ static int inc_show(struct db *db, int64_t id, const struct inc_opts *o)
         return builtin_error("incident", "incident %" PRId64 ": no such incident", id);
     if (e)
         return builtin_error("incident", "store: %s", db_errmsg(db));
-    struct buf out = BUF_INIT(16 << 20);
-    struct jw w;
-    struct show_ctx c = {0};
     if (o->json) {
+        struct buf out = BUF_INIT(16 << 20);
+        struct jw w;
         jw_init(&w, &out);
-        c.w = &w;
-        jw_obj_begin(&w);
-        write_incident(&w, &r);
-        jw_key(&w, "tags");
-        jw_arr_begin(&w);
-        for (size_t i = 0; i < r.ntags; i++)
-            jw_str(&w, r.tags[i]);
-        jw_arr_end(&w);
-        jw_key(&w, "issues");
-        jw_arr_begin(&w);
-        for (size_t i = 0; i < r.nissues; i++)
-            jw_int(&w, r.issues[i]);
-        jw_arr_end(&w);
-        jw_key(&w, "children");
-        jw_arr_begin(&w);
-    } else {
-        show_text(&r);
-        printf("children:\n");
-    }
-    e = incident_children(db, id, show_child, &c);
-    if (o->json) {
-        jw_arr_end(&w);
-        jw_key(&w, "timeline");
-        jw_arr_begin(&w);
-    } else {
-        printf("timeline:\n");
-    }
-    if (!e)
-        e = db_incident_events(db, id, 0, NULL, 0, show_event, &c);
-    if (o->json) {
-        jw_arr_end(&w);
-        jw_obj_end(&w);
+        e = incident_write_show(&w, db, &r);
         if (!e && jw_finish(&w) == KB_OK)
             print_json(&out);
+        buf_release(&out);
+        db_incident_release(&r);
+        return e ? builtin_error("incident", "store: %s", db_errmsg(db)) : 0;
     }
-    buf_release(&out);
+    show_text(&r);
+    printf("children:\n");
+    e = incident_children(db, id, show_child, NULL);
+    printf("timeline:\n");
+    if (!e)
+        e = db_incident_events(db, id, 0, NULL, 0, show_event, NULL);
     db_incident_release(&r);
     return e ? builtin_error("incident", "store: %s", db_errmsg(db)) : 0;
 }

@@ -20,6 +20,7 @@
 #include "ingest/triage.h"
 #include "lib/log.h"
 #include "notify/notify.h"
+#include "web/api_incidents.h"
 #include "web/api_issues.h"
 #include "web/api_slack.h"
 #include "web/api_vuln.h"
@@ -70,6 +71,7 @@ struct daemon {
     struct api_slack *slack; /* NULL without slack.signing_secret */
     struct incident_service *incidents; /* NULL without incident.config */
     struct api_vuln *vuln;
+    struct api_incidents *incidents_api;
     struct vuln_service *vulns; /* triage expiry, scheduled feed syncs */
     struct web *web;
 };
@@ -84,6 +86,8 @@ static kb_err daemon_route(void *ctx, const struct web_request *req, struct web_
             return e;
     }
     kb_err e = api_vuln_route(d->vuln, req, resp);
+    if (e == KB_ENOTFOUND)
+        e = api_incidents_route(d->incidents_api, req, resp);
     if (e != KB_ENOTFOUND)
         return e;
     return api_issues_route(d->api, req, resp);
@@ -156,6 +160,7 @@ static void daemon_stop(struct daemon *d)
     api_slack_free(d->slack);
     vuln_service_stop(d->vulns); /* before the API whose engine it uses */
     api_vuln_free(d->vuln);
+    api_incidents_free(d->incidents_api);
     syslog_net_stop(d->syslog);
     spool_stop(d->spool);
     pipeline_stop(d->pipeline);
@@ -333,6 +338,8 @@ int cmd_serve(int argc, char **argv)
         if (!e)
             e = incident_service_start(d.incidents, &why);
     }
+    if (!e && (stage = "incidents API"))
+        e = api_incidents_new(dbpath, d.gate, &d.incidents_api, &why);
     if (!e && (stage = "vulnerabilities"))
         e = api_vuln_new(dbpath, d.intake, d.journal, d.gate, &d.vuln, &why);
     if (!e && d.notify)

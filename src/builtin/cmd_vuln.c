@@ -21,9 +21,20 @@
 const struct builtin builtin_vuln = {
     "vuln",
     cmd_vuln,
-    "match inventories against advisories (CI check)",
-    "usage: koban vuln check --osv DIR [--format NAME] [--fail-on SEVERITY]\n"
+    "vulnerabilities: feeds, inventories, findings, triage, CI check",
+    "usage: koban vuln sync [--mirror DIR] [--offline SRC] [--feed NAME]...\n"
+    "       koban vuln inventory ASSET FILE... | --local [--kind K] [--label K=V]...\n"
+    "       koban vuln advisory add FILE|DIR...\n"
+    "       koban vuln search PACKAGE [--json]\n"
+    "       koban vuln list [--state S] [--asset A] [--severity S] [--suspected] [--json]\n"
+    "       koban vuln show FINDING|ISSUE [--json]\n"
+    "       koban vuln triage FINDING|ISSUE --status STATUS [--justification J]\n"
+    "                         [--until DATE] [--note TEXT] | --expire\n"
+    "       koban vuln vex export [--asset A] | vex import FILE\n"
+    "       koban vuln check --osv DIR [--format NAME] [--fail-on SEVERITY]\n"
     "                        [--json | --sarif] FILE...\n\n"
+    "Each subcommand explains itself with --help; docs/VULN.md has the whole\n"
+    "picture (feeds, the store, matching, severity, triage).\n\n"
     "check    reads each FILE as an inventory (a lockfile, an SBOM or a package\n"
     "         database; the format is detected from the name and content, or\n"
     "         forced with --format) and matches every package against the OSV\n"
@@ -31,8 +42,8 @@ const struct builtin builtin_vuln = {
     "         file, ecosystem, package and installed version, the advisory\n"
     "         group (a CVE id when known) with its aliases, and the version\n"
     "         that fixes it or \"no fix\"; then a summary.\n\n"
-    "--osv DIR          OSV records, e.g. an unpacked osv.dev export (required;\n"
-    "                   feeds and koban's advisory store come later)\n"
+    "--osv DIR          OSV records, e.g. an unpacked osv.dev export or a mirror\n"
+    "                   written by koban vuln sync --mirror (required)\n"
     "--format NAME      dpkg, rpm, apk, package-lock, yarn.lock, pnpm-lock,\n"
     "                   Gemfile.lock, go.mod, go.sum, requirements.txt,\n"
     "                   poetry.lock, Cargo.lock, composer.lock, cyclonedx, spdx\n"

@@ -92,6 +92,12 @@ class Store:
                 return i
         raise AssertionError(f"no issue for {package}")
 
+    def issue_on(self, package, asset):
+        for ident, i in self.issues().items():
+            if f"package={package}" in ident and f"asset={asset}" in ident:
+                return i
+        raise AssertionError(f"no issue for {package} on {asset}")
+
     def history(self, iid):
         _, out, _ = self.k("issues", "show", str(iid), "--json")
         return json.loads(out)["history"]
@@ -117,7 +123,10 @@ def test_lifecycle():
         check("critical CVE-2024-3094 in xz-utils 5.6.0-0.2 on host-a" in out, out)
         check("issues: 2 new" in out, out)
         xz, curl = s.issue("xz-utils"), s.issue("curl")
-        eq(xz["severity"], "critical")
+        # the stock policies: a finding is at most medium (an issue, not a
+        # page) unless the asset faces the internet (CVSS 9+: high) or the
+        # vulnerability is known exploited (critical)
+        eq(xz["severity"], "medium")
         eq(curl["severity"], "medium")
         eq(xz["source"], "vuln")
         eq(xz["state"], "open")
@@ -215,6 +224,32 @@ def test_lifecycle():
         s.cleanup()
 
 
+
+def test_severity_policies():
+    """The stock policies on vulnerability findings: at most medium on an
+    internal host; CVSS 9+ on an internet-facing asset high; a known
+    exploited vulnerability (CISA KEV, synced from a file) critical
+    everywhere."""
+    s = Store()
+    try:
+        s.load()
+        eq(s.issue("xz-utils")["severity"], "medium")
+        _, out, _ = s.k("vuln", "inventory", "edge-1", s.old, "--label", "internet_facing=true")
+        eq(s.issue_on("xz-utils", "edge-1")["severity"], "high")
+        eq(s.issue_on("curl", "edge-1")["severity"], "medium")
+        kev = write(s.dir, "kev/known_exploited_vulnerabilities.json", {
+            "title": "CISA Catalog of Known Exploited Vulnerabilities", "catalogVersion": "2024.04.01",
+            "count": 1, "vulnerabilities": [{"cveID": "CVE-2024-3094", "vendorProject": "Tukaani",
+                                              "product": "xz", "dateAdded": "2024-04-01",
+                                              "dueDate": "2024-04-22",
+                                              "knownRansomwareCampaignUse": "Unknown"}]})
+        _, out, _ = s.k("vuln", "sync", "--offline", os.path.dirname(kev))
+        check("kev: ok" in out, out)
+        eq(s.issue_on("xz-utils", "edge-1")["severity"], "critical")
+        eq(s.issue("xz-utils")["severity"], "critical")
+    finally:
+        s.cleanup()
+
 def test_serve_running():
     s = Store()
     s.load()
@@ -260,6 +295,6 @@ def test_serve_running():
 
 if __name__ == "__main__":
     r = Results()
-    for t in (test_lifecycle, test_serve_running):
+    for t in (test_lifecycle, test_severity_policies, test_serve_running):
         r.run(t)
     r.done()
