@@ -90,21 +90,6 @@ static bool labels_valid(const char *labels)
     return ok;
 }
 
-kb_err vuln_engine_set_asset(struct vuln_engine *e, const char *asset, const char *kind,
-                             const char *labels_json, struct kb_why *why)
-{
-    int k;
-    if (!asset || !*asset || strlen(asset) > ASSETIDX_MAX_NAME)
-        return kb_fail(why, KB_EINVAL, "asset: empty or longer than %u bytes", ASSETIDX_MAX_NAME);
-    if (db_vuln_asset_kind_parse(kind, &k) != KB_OK)
-        return kb_fail(why, KB_EINVAL, "asset %s: kind must be host or repository", asset);
-    if (labels_json && !labels_valid(labels_json))
-        return kb_fail(why, KB_EINVAL, "asset %s: labels must be a JSON object", asset);
-    struct db_vuln_asset a = {asset, k, labels_json, now_ms(e)};
-    kb_err err = db_vuln_asset_put(e->dv, &a);
-    return err ? kb_fail(why, err, "asset %s: %s", asset, db_errmsg(e->db)) : KB_OK;
-}
-
 /* What alerts say of the asset. */
 struct asset_info {
     int kind;
@@ -127,6 +112,40 @@ static void asset_info(struct vuln_engine *e, const char *asset, struct asset_in
     }
     arena_release(&ar);
     db_vuln_asset_release(&a);
+}
+
+static kb_err retell(struct vuln_engine *e, const char *asset, const struct asset_info *ai,
+                     const char *change);
+
+
+kb_err vuln_engine_set_asset(struct vuln_engine *e, const char *asset, const char *kind,
+                             const char *labels_json, struct kb_why *why)
+{
+    int k;
+    if (!asset || !*asset || strlen(asset) > ASSETIDX_MAX_NAME)
+        return kb_fail(why, KB_EINVAL, "asset: empty or longer than %u bytes", ASSETIDX_MAX_NAME);
+    if (db_vuln_asset_kind_parse(kind, &k) != KB_OK)
+        return kb_fail(why, KB_EINVAL, "asset %s: kind must be host or repository", asset);
+    if (labels_json && !labels_valid(labels_json))
+        return kb_fail(why, KB_EINVAL, "asset %s: labels must be a JSON object", asset);
+    struct asset_info before, after;
+    asset_info(e, asset, &before);
+    kb_err err = db_begin(e->db);
+    if (err)
+        return kb_fail(why, err, "asset %s: %s", asset, db_errmsg(e->db));
+    struct db_vuln_asset a = {asset, k, labels_json, now_ms(e)};
+    err = db_vuln_asset_put(e->dv, &a);
+    asset_info(e, asset, &after);
+    /* Exposure decides severity (policies/stock/50-vuln.yml): the open
+     * findings are told again, so their issues are rated anew now rather
+     * than at their next change. */
+    if (!err && before.internet_facing != after.internet_facing)
+        err = retell(e, asset, &after,
+                     after.internet_facing ? "exposure changed: internet-facing"
+                                           : "exposure changed: internal");
+    if (!err)
+        err = db_commit(e->db);
+    return err ? ve_txn_fail(e, err, why, asset) : KB_OK;
 }
 
 /* ---- one evaluation scope: an asset, or one package of it ---- */
@@ -230,6 +249,29 @@ static kb_err tell(struct scope *s, const struct db_vuln_finding *f, const char 
     if (err)
         return err;
     return e->o.alert(e->o.ctx, e->alert.p, e->alert.len - 1);
+}
+
+struct retell_ctx {
+    struct scope *s;
+    const struct asset_info *ai;
+    const char *change;
+};
+
+static kb_err retell_one(void *ctx, const struct db_vuln_finding *f)
+{
+    struct retell_ctx *r = ctx;
+    return tell(r->s, f, NULL, r->change, r->ai, now_ms(r->s->e));
+}
+
+static kb_err retell(struct vuln_engine *e, const char *asset, const struct asset_info *ai,
+                     const char *change)
+{
+    struct scope s = {.e = e, .ar = ARENA_INIT(VE_SCOPE_ARENA)};
+    struct retell_ctx r = {&s, ai, change};
+    struct db_vuln_finding_filter flt = {.asset = asset, .state = DB_VULN_OPEN};
+    kb_err err = db_vuln_finding_each(e->dv, &flt, retell_one, &r);
+    arena_release(&s.ar);
+    return err;
 }
 
 /* Why a stored open finding is gone: the package's current version on the

@@ -234,6 +234,13 @@ def test_severity_policies():
     try:
         s.load()
         eq(s.issue("xz-utils")["severity"], "medium")
+        # host-a turns out to face the internet: its open findings are rated anew
+        _, out, _ = s.k("vuln", "inventory", "host-a", s.old, "--label", "internet_facing=true")
+        check("exposure changed: internet-facing" in out or "0 new" in out, out)
+        eq(s.issue("xz-utils")["severity"], "high")
+        eq(s.issue("curl")["severity"], "medium")
+        _, out, _ = s.k("vuln", "inventory", "host-a", s.old, "--label", "internet_facing=false")
+        eq(s.issue("xz-utils")["severity"], "medium")
         _, out, _ = s.k("vuln", "inventory", "edge-1", s.old, "--label", "internet_facing=true")
         eq(s.issue_on("xz-utils", "edge-1")["severity"], "high")
         eq(s.issue_on("curl", "edge-1")["severity"], "medium")
