@@ -9,6 +9,8 @@
 
 int cmd_vuln_sync(int argc, char **argv);
 
+#include <stdbool.h>
+
 struct kb_config;
 struct feed_config;
 /* `koban vuln sync` into cfg's store (cmd_vuln_sync_store.c): the feeds of
@@ -22,5 +24,15 @@ int cmd_vuln_list(int argc, char **argv);      /* cmd_vuln_store.c */
 int cmd_vuln_show(int argc, char **argv);      /* cmd_vuln_store.c */
 int cmd_vuln_triage(int argc, char **argv);    /* cmd_vuln_triage.c */
 int cmd_vuln_vex(int argc, char **argv);       /* cmd_vuln_triage.c: vex import|export */
+
+/* What the store commands share (cmd_vuln_store.c): --config and
+ * --data-dir, --json, their usage lines, and loading the configuration
+ * (0 or an exit code). */
+struct vuln_cli {
+    const char *config, *data_dir;
+    bool json;
+};
+extern const char *const vuln_cli_usage;
+int vuln_cli_load(const struct vuln_cli *c, struct kb_config *cfg);
 
 #endif
