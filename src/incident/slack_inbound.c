@@ -36,7 +36,7 @@ struct seen_slot {
 
 struct seen {
     struct seen_slot *slot;
-    size_t live; /* approximate: expired slots are counted until reused */
+    size_t used; /* slots not empty: live or expired (swept when half full) */
 };
 
 static uint64_t seen_hash(const char *s)
@@ -47,38 +47,55 @@ static uint64_t seen_hash(const char *s)
     return h;
 }
 
-/* True when key is present and unexpired; else records it until `until`
- * (when the table has room; a full table forgets nothing and refuses to
- * remember more, so *full is set and the caller decides). */
+static void seen_put(struct seen *s, const char *key, int64_t until)
+{
+    size_t mask = SEEN_SLOTS - 1, i = (size_t)seen_hash(key) & mask;
+    while (s->slot[i].until != 0) /* a sweep leaves room: the loop ends */
+        i = (i + 1) & mask;
+    s->slot[i].until = until;
+    snprintf(s->slot[i].key, sizeof s->slot[i].key, "%s", key);
+    s->used++;
+}
+
+/* Drops the expired entries. Open addressing cannot just empty a slot (a
+ * key further on would no longer be found), so the live ones are put back
+ * into a cleared table. */
+static void seen_sweep(struct seen *s, int64_t now)
+{
+    struct seen_slot *live = kb_malloc(SEEN_SLOTS * sizeof *live);
+    size_t n = 0;
+    for (size_t i = 0; i < SEEN_SLOTS; i++)
+        if (s->slot[i].until > now)
+            live[n++] = s->slot[i];
+    memset(s->slot, 0, SEEN_SLOTS * sizeof *s->slot);
+    s->used = 0;
+    for (size_t i = 0; i < n; i++)
+        seen_put(s, live[i].key, live[i].until);
+    free(live);
+}
+
+/* True when key is present and unexpired; else records it until `until`.
+ * When SLACK_SEEN_MAX keys are live at once the table refuses to remember
+ * more: *full is set and the caller decides. */
 static bool seen_check_add(struct seen *s, const char *key, int64_t now, int64_t until,
                            bool *full)
 {
     *full = false;
-    size_t mask = SEEN_SLOTS - 1, i = (size_t)seen_hash(key) & mask, free_at = SIZE_MAX;
+    size_t mask = SEEN_SLOTS - 1, i = (size_t)seen_hash(key) & mask;
     for (size_t probe = 0; probe < SEEN_SLOTS; probe++, i = (i + 1) & mask) {
-        struct seen_slot *sl = &s->slot[i];
-        if (sl->until == 0) {
-            if (free_at == SIZE_MAX)
-                free_at = i;
+        const struct seen_slot *sl = &s->slot[i];
+        if (sl->until == 0)
             break;
-        }
-        if (sl->until <= now) {
-            if (free_at == SIZE_MAX)
-                free_at = i;
-            continue; /* expired: reusable, but the key may be further on */
-        }
-        if (strcmp(sl->key, key) == 0)
+        if (sl->until > now && strcmp(sl->key, key) == 0)
             return true;
     }
-    if (free_at == SIZE_MAX || s->live >= SLACK_SEEN_MAX * 2 - 1) {
+    if (s->used >= SLACK_SEEN_MAX)
+        seen_sweep(s, now);
+    if (s->used >= SLACK_SEEN_MAX) {
         *full = true;
         return false;
     }
-    struct seen_slot *sl = &s->slot[free_at];
-    if (sl->until == 0)
-        s->live++;
-    sl->until = until;
-    snprintf(sl->key, sizeof sl->key, "%s", key);
+    seen_put(s, key, until);
     return false;
 }
 

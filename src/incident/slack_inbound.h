@@ -31,7 +31,8 @@
 #include "lib/kb.h"
 
 #define SLACK_SIG_WINDOW_S 300      /* timestamps older or newer are refused */
-#define SLACK_SEEN_MAX 65536        /* signatures and event ids remembered */
+#define SLACK_SEEN_MAX 16384        /* signatures (5 min) and event ids (1 h) remembered
+                                       at once, each; past it requests are refused 503 */
 #define SLACK_EVENT_TTL_S 3600      /* event ids remembered this long */
 #define SLACK_MAX_BODY (1024 * 1024)/* larger requests are refused (413) */
 

@@ -277,6 +277,43 @@ static void test_handle(void)
     T_CHECK(slack_inbound_new(&(struct slack_inbound_opts){0}, &h, &in, &why) == KB_EINVAL);
 }
 
+/* The replay memory over a long life: requests keep coming for hours
+ * (their signatures expire and make room), and only SLACK_SEEN_MAX live at
+ * once are refused (503). */
+static void test_memory_bounded(void)
+{
+    struct slack_handler h = {0};
+    struct slack_inbound_opts o = {.signing_secret = SECRET};
+    struct slack_inbound *in = NULL;
+    struct kb_why why = {{0}};
+    T_EQ_INT(slack_inbound_new(&o, &h, &in, &why), KB_OK);
+    if (!in)
+        return;
+    struct buf reply = BUF_INIT(1 << 16);
+    char body[128];
+    long t = 1764882000;
+    int refused = 0;
+    for (int i = 0; i < 3 * SLACK_SEEN_MAX; i++) {
+        if (i % 4000 == 0)
+            t += 400; /* the earlier signatures are past the 5-minute window */
+        snprintf(body, sizeof body, "command=%%2Fx&text=%d", i);
+        refused += send(in, "application/x-www-form-urlencoded", body, t, 0, NULL, &reply) != 200;
+    }
+    T_EQ_INT(refused, 0);
+    t += 400;
+    for (int i = 0; i <= SLACK_SEEN_MAX; i++) {
+        snprintf(body, sizeof body, "command=%%2Fy&text=%d", i);
+        unsigned st = send(in, "application/x-www-form-urlencoded", body, t, 0, NULL, &reply);
+        if (i < SLACK_SEEN_MAX)
+            refused += st != 200;
+        else
+            T_EQ_INT(st, 503);
+    }
+    T_EQ_INT(refused, 0);
+    buf_release(&reply);
+    slack_inbound_free(in);
+}
+
 /* The app: a report reaction becomes one report event; others do nothing. */
 struct submitted {
     int n;
@@ -339,6 +376,7 @@ int main(void)
     T_RUN(test_verify);
     T_RUN(test_form);
     T_RUN(test_handle);
+    T_RUN(test_memory_bounded);
     T_RUN(test_app_report);
     return t_done();
 }
