@@ -364,6 +364,27 @@ static void button(struct jw *w, const char *label, const char *action, int64_t 
     jw_obj_end(w);
 }
 
+#define IB_KIDS_SHOWN 20 /* children listed in a parent's timekeeper */
+
+struct kid_line {
+    struct buf *t;
+    size_t n;
+};
+
+static kb_err kid(void *ctx, const struct db_incident *c)
+{
+    struct kid_line *k = ctx;
+    if (k->n++ == 0)
+        buf_puts(k->t, "\nChildren:");
+    if (k->n > IB_KIDS_SHOWN)
+        return KB_OK;
+    buf_printf(k->t, "\n• #%" PRId64 " ", c->id);
+    text(k->t, c->service, 64);
+    buf_printf(k->t, " — *%s*: ", incident_status_name(c->status));
+    text(k->t, c->title, 120);
+    return KB_OK;
+}
+
 static kb_err timekeeper(struct step *s, const struct db_incident *r)
 {
     struct buf t = BUF_INIT(IB_TEXT_MAX);
@@ -381,6 +402,16 @@ static kb_err timekeeper(struct step *s, const struct db_incident *r)
     clock_time(&t, r->first_response);
     buf_puts(&t, " · Recovered ");
     clock_time(&t, r->recovered);
+    /* A parent shows where its children are (one upstream outage, many
+     * incidents). */
+    struct kid_line k = {&t, 0};
+    kb_err e = incident_children(s->db, r->id, kid, &k);
+    if (e) {
+        buf_release(&t);
+        return kb_fail(s->why, e, "store: children of incident %" PRId64, r->id);
+    }
+    if (k.n > IB_KIDS_SHOWN)
+        buf_printf(&t, "\n… and %zu more", k.n - IB_KIDS_SHOWN);
 
     struct buf p = BUF_INIT(IB_PAYLOAD_MAX);
     struct jw w;
@@ -410,8 +441,8 @@ static kb_err timekeeper(struct step *s, const struct db_incident *r)
     jw_obj_end(&w);
     jw_arr_end(&w);
     jw_obj_end(&w);
-    kb_err e = jw_finish(&w) ? kb_fail(s->why, KB_ETOOBIG, "payload too large")
-                             : enqueue(s, r->id, "timekeeper", &p);
+    e = jw_finish(&w) ? kb_fail(s->why, KB_ETOOBIG, "payload too large")
+                      : enqueue(s, r->id, "timekeeper", &p);
     if (!e)
         s->st->timekeeper++;
     buf_release(&p);

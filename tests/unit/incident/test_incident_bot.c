@@ -205,6 +205,12 @@ static void test_flow(void)
     T_EQ_INT(js.n, 5); /* and both incidents' 60-minute timekeepers */
     T_EQ_STR(js.op[3], "timekeeper");
     T_EQ_STR(js.op[4], "timekeeper");
+    /* the parent's timekeeper lists its children */
+    int pk = js.incident[3] == id ? 3 : 4;
+    T_CHECKF(strstr(js.text[pk], "Children:\n• #2 checkout — *declared*: checkout errors") !=
+                 NULL,
+             "%s", js.text[pk]);
+    T_CHECK(strstr(js.text[pk == 3 ? 4 : 3], "Children:") == NULL);
     T_EQ_STR(js.op[0], "post");
     T_CHECK(strstr(js.text[0], "is now *recovered* after 1h 10m (by <@U0KEN>)") != NULL);
     T_EQ_STR(js.op[1], "broadcast");
