@@ -9,6 +9,7 @@
  * call concurrently); results are reported in file order.
  */
 #include "builtin/builtin.h"
+#include "builtin/ingest_forward.h"
 
 #include "formats/format.h"
 #include "formats/split.h"
@@ -34,7 +35,8 @@ const struct builtin builtin_ingest = {
     "issues. Rejected events\n"
     "are listed with their index and reason and kept in quarantine; the exit\n"
     "code is 1 when any event was rejected (the others are stored).\n"
-    "'koban serve' must not be running on the same data_dir.\n\n"
+    "When 'koban serve' runs on the same data_dir, the files are sent to it\n"
+    "over HTTP instead (POST /v1/events, with http.token when set).\n\n"
     "  -s, --source NAME   force a format (see 'koban help formats')\n"
     "  -r, --rules DIR     override rules.dir (Sigma rules applied before folding)\n"
     "  -q, --quiet         no progress line\n",
@@ -315,9 +317,15 @@ int cmd_ingest(int argc, char **argv)
     int rc = 0;
     kb_err e = journal_open(jpath, &jo, &j, &why);
     if (e == KB_EBUSY) {
-        rc = builtin_error("ingest", "%s\n(is 'koban serve' running on data_dir %s? send events "
-                                     "to it over HTTP instead: POST /v1/events)",
-                           why.msg, cfg.data_dir);
+        /* koban serve holds the journal: hand the files to it */
+        char addr[256];
+        if (ingest_forward_addr(cfg.data_dir, addr, sizeof addr) == KB_OK)
+            rc = ingest_forward(&cfg, addr, argc - optind, argv + optind,
+                                forced ? forced->name : NULL, quiet);
+        else
+            rc = builtin_error("ingest", "%s\n(is 'koban serve' running on data_dir %s? send "
+                                         "events to it over HTTP instead: POST /v1/events)",
+                               why.msg, cfg.data_dir);
         config_release(&cfg);
         return rc;
     }
