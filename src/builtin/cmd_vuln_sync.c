@@ -3,10 +3,12 @@
  *
  *   DIR/<feed>/<id>.json     one OSV record per advisory (temp file + rename)
  *   DIR/.koban/kev.json      the KEV catalog: {"vulnerabilities":[...]}
+ *   DIR/.koban/epss.csv      the EPSS scores as FIRST publishes them (plain):
+ *                            "#score_date:...", "cve,epss,percentile", rows
  *   DIR/.koban/state.json    the feeds' cursors: {"<feed>":{"<key>":"<value>"}}
  *
  * .koban/ starts with a dot, so the advisory loader (which skips dot
- * files) never reads kev.json or state.json as advisories. state.json is
+ * files) never reads kev.json, epss.csv or state.json as advisories. state.json is
  * written after the records it covers (the feeds set a cursor only after
  * delivering what it covers; the file system is synced first) and
  * fsynced, so a sync that dies, even with the machine, resumes. */
@@ -45,6 +47,8 @@ struct mirror {
     size_t nst;
     struct buf kev; /* entries of the catalog being received, as JSON */
     bool kev_first;
+    struct buf epss; /* the scores being received, as CSV rows */
+    int64_t epss_date;
     bool tty;
     bool progress_shown;
 };
@@ -192,6 +196,43 @@ static kb_err m_kev_end(void *ctx, bool complete)
     return write_atomic(path, m->kev.p, m->kev.len, true);
 }
 
+static kb_err m_epss_begin(void *ctx)
+{
+    struct mirror *m = ctx;
+    buf_reset(&m->epss);
+    m->epss_date = 0;
+    return buf_puts(&m->epss, "cve,epss,percentile\n");
+}
+
+static kb_err m_epss(void *ctx, const struct feed_epss *s)
+{
+    struct mirror *m = ctx;
+    m->epss_date = s->date_ms;
+    return buf_printf(&m->epss, "%s,%.5f,%.5f\n", s->cve, s->score, s->percentile);
+}
+
+static kb_err m_epss_end(void *ctx, bool complete)
+{
+    struct mirror *m = ctx;
+    if (!complete)
+        return KB_OK;
+    char path[4096], head[64] = "";
+    if (m->epss_date > 0) {
+        char t[32];
+        kb_time_format(m->epss_date, t);
+        snprintf(head, sizeof head, "#score_date:%.10sT00:00:00+0000\n", t);
+    }
+    snprintf(path, sizeof path, "%s/.koban/epss.csv", m->dir);
+    struct buf b = BUF_INIT(m->epss.len + sizeof head);
+    kb_err e = buf_puts(&b, head);
+    if (e == KB_OK && m->epss.len)
+        e = buf_append(&b, m->epss.p, m->epss.len);
+    if (e == KB_OK)
+        e = write_atomic(path, b.p, b.len, true);
+    buf_release(&b);
+    return e;
+}
+
 static struct state_ent *state_find(struct mirror *m, const char *feed, const char *key)
 {
     for (size_t i = 0; i < m->nst; i++)
@@ -328,8 +369,8 @@ static int usage(void)
           "come from koban.yaml's vuln.* keys, and the options override them.\n"
           "With --mirror they are written to DIR as OSV files (koban vuln check\n"
           "--osv DIR reads them; --offline DIR imports them elsewhere).\n"
-          "feeds: osv nvd ghsa jvn kev (all when no --feed). Keys may also come from\n"
-          "KOBAN_NVD_API_KEY and KOBAN_GITHUB_TOKEN. Exit 0: every feed synced;\n"
+          "feeds: osv nvd ghsa jvn kev epss (all when no --feed). Keys may also come\n"
+          "from KOBAN_NVD_API_KEY and KOBAN_GITHUB_TOKEN. Exit 0: every feed synced;\n"
           "1: some feed failed (the others are written); 2: usage.\n",
           stderr);
     return 2;
@@ -544,6 +585,7 @@ int cmd_vuln_sync(int argc, char **argv)
     m->dir = dir;
     m->tty = isatty(2);
     buf_init(&m->kev, 64u << 20);
+    buf_init(&m->epss, 128u << 20);
     char path[4096];
     snprintf(path, sizeof path, "%s/.koban", dir);
     if (ensure_dir(dir) != KB_OK || ensure_dir(path) != KB_OK) {
@@ -557,6 +599,9 @@ int cmd_vuln_sync(int argc, char **argv)
                              .kev_begin = m_kev_begin,
                              .kev = m_kev,
                              .kev_end = m_kev_end,
+                             .epss_begin = m_epss_begin,
+                             .epss = m_epss,
+                             .epss_end = m_epss_end,
                              .state_get = m_state_get,
                              .state_set = m_state_set,
                              .progress = m_progress,
@@ -579,9 +624,10 @@ int cmd_vuln_sync(int argc, char **argv)
         if (!res[i].ran)
             continue;
         if (res[i].err == KB_OK)
-            printf("%s: ok, %lld advisories, %lld kev entries, %lld requests%s\n",
+            printf("%s: ok, %lld advisories, %lld kev entries, %lld epss scores, %lld requests%s\n",
                    feed_name((enum feed_id)i), (long long)res[i].advisories, (long long)res[i].kev,
-                   (long long)res[i].requests, res[i].not_modified ? ", not modified" : "");
+                   (long long)res[i].epss, (long long)res[i].requests,
+                   res[i].not_modified ? ", not modified" : "");
         else
             printf("%s: FAILED after %lld advisories: %s\n", feed_name((enum feed_id)i),
                    (long long)res[i].advisories, res[i].msg);
@@ -597,6 +643,7 @@ out:
         free(m->st[i].value);
     }
     buf_release(&m->kev);
+    buf_release(&m->epss);
     free(m);
     return rc;
 }

@@ -92,9 +92,11 @@ int vuln_sync_store(const struct kb_config *cfg, const struct feed_config *c, co
         if (!res[i].ran)
             continue;
         if (res[i].err == KB_OK)
-            printf("%s: ok, %lld advisories, %lld kev entries, %lld requests%s\n",
+            printf("%s: ok, %lld advisories, %lld kev entries, %lld epss scores, %lld "
+                   "requests%s\n",
                    feed_name((enum feed_id)i), (long long)res[i].advisories, (long long)res[i].kev,
-                   (long long)res[i].requests, res[i].not_modified ? ", not modified" : "");
+                   (long long)res[i].epss, (long long)res[i].requests,
+                   res[i].not_modified ? ", not modified" : "");
         else
             printf("%s: FAILED after %lld advisories: %s\n", feed_name((enum feed_id)i),
                    (long long)res[i].advisories, res[i].msg);

@@ -82,7 +82,8 @@ static const struct key_def config_keys[] = {
     {"slack.api_url", K_STR, OFF(slack.api_url), "Slack's Web API base URL"},
     {"incident.config", K_STR, OFF(incident.config),
      "incident bot settings: channels, invites, broadcasts, timekeeper (empty: no bot)"},
-    {"vuln.feeds", K_STR, OFF(vuln.feeds), "advisory feeds to sync: osv, ghsa, nvd, jvn, kev"},
+    {"vuln.feeds", K_STR, OFF(vuln.feeds),
+     "advisory feeds to sync: osv, ghsa, nvd, jvn, kev, epss"},
     {"vuln.osv_ecosystems", K_STR, OFF(vuln.osv_ecosystems),
      "OSV ecosystems to sync, comma-separated (empty: all)"},
     {"vuln.nvd_api_key", K_STR, OFF(vuln.nvd_api_key), "NVD API key (faster sync)"},
@@ -93,6 +94,7 @@ static const struct key_def config_keys[] = {
     {"vuln.ghsa_url", K_STR, OFF(vuln.ghsa_url), "GitHub API base URL (empty: the public one)"},
     {"vuln.jvn_url", K_STR, OFF(vuln.jvn_url), "MyJVN base URL (empty: the public one)"},
     {"vuln.kev_url", K_STR, OFF(vuln.kev_url), "CISA KEV base URL (empty: the public one)"},
+    {"vuln.epss_url", K_STR, OFF(vuln.epss_url), "FIRST EPSS base URL (empty: the public one)"},
     {"vuln.sync_interval_s", K_UINT, OFF(vuln.sync_interval_s),
      "koban serve syncs the feeds this often, seconds (0: never)"},
 };
@@ -130,7 +132,7 @@ static void set_defaults(struct kb_config *c)
     c->notify.poll_ms = 1000;
     c->slack.report_emoji = kb_strdup("rotating_light");
     c->slack.timeline_emoji = kb_strdup("pushpin");
-    c->vuln.feeds = kb_strdup("osv,ghsa,nvd,kev");
+    c->vuln.feeds = kb_strdup("osv,ghsa,nvd,kev,epss");
     c->slack.api_url = kb_strdup("https://slack.com/api");
 }
 

@@ -108,12 +108,12 @@ struct kb_config {
     } incident;
 
     struct {
-        char *feeds;          /* feeds to sync, comma-separated: "osv,ghsa,nvd,kev"
+        char *feeds;          /* feeds to sync, comma-separated: "osv,ghsa,nvd,kev,epss"
                                  (also "jvn") */
         char *osv_ecosystems; /* OSV ecosystems, comma-separated; NULL/"" = all */
         char *nvd_api_key;    /* NVD API key (50 requests per 30 s instead of 5) */
         char *github_token;   /* GitHub token for the advisory database */
-        char *osv_url, *nvd_url, *ghsa_url, *jvn_url, *kev_url; /* NULL/"": public */
+        char *osv_url, *nvd_url, *ghsa_url, *jvn_url, *kev_url, *epss_url; /* NULL/"": public */
         unsigned sync_interval_s; /* `koban serve` syncs this often; 0 = never */
     } vuln;
 };

@@ -14,9 +14,13 @@ enum vs_stmt {
     V_ADV_COUNT,
     V_FEED_GET,
     V_FEED_SET,
+    V_FEED_DEL,
     V_KEV_PUT,
     V_KEV_GET,
     V_KEV_CLEAR,
+    V_EPSS_PUT,
+    V_EPSS_GET,
+    V_EPSS_CLEAR,
     V_ASSET_PUT,
     V_ASSET_GET,
     V_ASSET_EACH,
@@ -60,11 +64,17 @@ static const char *const vs_sql[V_COUNT] = {
     [V_FEED_GET] = "SELECT value FROM vuln_feed_state WHERE feed = ?1 AND key = ?2",
     [V_FEED_SET] = "INSERT INTO vuln_feed_state(feed, key, value) VALUES(?1, ?2, ?3)"
                    " ON CONFLICT(feed, key) DO UPDATE SET value = excluded.value",
+    [V_FEED_DEL] = "DELETE FROM vuln_feed_state WHERE feed = ?1 AND key = ?2",
     [V_KEV_PUT] = "INSERT INTO vuln_kev(cve, date_added, ransomware) VALUES(?1, ?2, ?3)"
                   " ON CONFLICT(cve) DO UPDATE SET date_added = excluded.date_added,"
                   " ransomware = excluded.ransomware",
     [V_KEV_GET] = "SELECT date_added, ransomware FROM vuln_kev WHERE cve = ?1",
     [V_KEV_CLEAR] = "DELETE FROM vuln_kev",
+    [V_EPSS_PUT] = "INSERT INTO vuln_epss(cve, score, percentile, date) VALUES(?1, ?2, ?3, ?4)"
+                   " ON CONFLICT(cve) DO UPDATE SET score = excluded.score,"
+                   " percentile = excluded.percentile, date = excluded.date",
+    [V_EPSS_GET] = "SELECT score, percentile, date FROM vuln_epss WHERE cve = ?1",
+    [V_EPSS_CLEAR] = "DELETE FROM vuln_epss",
     [V_ASSET_PUT] = "INSERT INTO vuln_asset(name, kind, labels, updated) VALUES(?1, ?2,"
                     " coalesce(?3, '{}'), ?4) ON CONFLICT(name) DO UPDATE SET"
                     " kind = excluded.kind, labels = excluded.labels, updated = excluded.updated",
@@ -267,14 +277,15 @@ kb_err db_vuln_feed_get(struct db_vuln *v, const char *feed, const char *key, ch
 
 kb_err db_vuln_feed_set(struct db_vuln *v, const char *feed, const char *key, const char *value)
 {
-    sqlite3_stmt *st = vs(v, V_FEED_SET);
+    sqlite3_stmt *st = vs(v, value ? V_FEED_SET : V_FEED_DEL);
     if (!st)
         return KB_EDB;
-    if (!feed || !key || !value)
+    if (!feed || !key)
         return KB_EINVAL;
     db_bind_text(st, 1, feed);
     db_bind_text(st, 2, key);
-    db_bind_text(st, 3, value);
+    if (value)
+        db_bind_text(st, 3, value);
     return vs_run(st);
 }
 
@@ -312,6 +323,49 @@ kb_err db_vuln_kev_get(struct db_vuln *v, const char *cve, bool *found, int64_t 
         *date_added = sqlite3_column_int64(st, 0);
     if (*found && ransomware)
         *ransomware = sqlite3_column_int(st, 1) != 0;
+    vs_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KB_OK : KB_EDB;
+}
+
+/* ---- EPSS ---- */
+
+kb_err db_vuln_epss_put(struct db_vuln *v, const char *cve, double score, double percentile,
+                        int64_t date)
+{
+    sqlite3_stmt *st = vs(v, V_EPSS_PUT);
+    if (!st)
+        return KB_EDB;
+    /* written so that NaN fails too */
+    if (!cve || !*cve || !(score >= 0 && score <= 1) || !(percentile >= 0 && percentile <= 1))
+        return KB_EINVAL;
+    db_bind_text(st, 1, cve);
+    sqlite3_bind_double(st, 2, score);
+    sqlite3_bind_double(st, 3, percentile);
+    sqlite3_bind_int64(st, 4, date);
+    return vs_run(st);
+}
+
+kb_err db_vuln_epss_clear(struct db_vuln *v)
+{
+    sqlite3_stmt *st = vs(v, V_EPSS_CLEAR);
+    return st ? vs_run(st) : KB_EDB;
+}
+
+kb_err db_vuln_epss_get(struct db_vuln *v, const char *cve, bool *found, double *score,
+                        double *percentile, int64_t *date)
+{
+    sqlite3_stmt *st = vs(v, V_EPSS_GET);
+    if (!st)
+        return KB_EDB;
+    db_bind_text(st, 1, cve);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    if (*found && score)
+        *score = sqlite3_column_double(st, 0);
+    if (*found && percentile)
+        *percentile = sqlite3_column_double(st, 1);
+    if (*found && date)
+        *date = sqlite3_column_int64(st, 2);
     vs_reset(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? KB_OK : KB_EDB;
 }

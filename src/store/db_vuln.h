@@ -1,10 +1,10 @@
 /*
  * db_vuln.h — the vulnerability store (schema: migration 5,
  * store/db_vuln_schema.h): advisories as OSV JSON, the feeds' state, CISA
- * KEV entries, assets and the packages they run, findings and their
- * triage.
+ * KEV entries, FIRST EPSS scores, assets and the packages they run,
+ * findings and their triage.
  *
- * Who writes what: the feeds write advisories, feed state and KEV; the
+ * Who writes what: the feeds write advisories, feed state, KEV and EPSS; the
  * vulnerability engine (vuln/vuln_engine.h) writes assets, packages and
  * findings; people (through the CLI and API) write triage. Everything
  * else only reads.
@@ -74,6 +74,7 @@ kb_err db_vuln_advisory_count(struct db_vuln *v, int64_t *n);
 
 /* *value (malloc'd, the caller frees) or KB_ENOTFOUND. */
 kb_err db_vuln_feed_get(struct db_vuln *v, const char *feed, const char *key, char **value);
+/* Sets the value; value NULL removes the key (feed.h's state_set). */
 kb_err db_vuln_feed_set(struct db_vuln *v, const char *feed, const char *key, const char *value);
 
 /* ---- CISA KEV (written by the KEV feed) ---- */
@@ -86,6 +87,20 @@ kb_err db_vuln_kev_clear(struct db_vuln *v);
  * output but found may be NULL. */
 kb_err db_vuln_kev_get(struct db_vuln *v, const char *cve, bool *found, int64_t *date_added,
                        bool *ransomware);
+
+/* ---- FIRST EPSS (written by the EPSS feed) ---- */
+
+/* Inserts or replaces the score of cve (score and percentile in [0, 1],
+ * date the file's score date in ms; KB_EINVAL otherwise). */
+kb_err db_vuln_epss_put(struct db_vuln *v, const char *cve, double score, double percentile,
+                        int64_t date);
+/* Deletes every score (a new file replaces the old one: clear and put in
+ * one transaction). */
+kb_err db_vuln_epss_clear(struct db_vuln *v);
+/* *found false (and the others untouched) when cve has no score. Any
+ * output but found may be NULL. */
+kb_err db_vuln_epss_get(struct db_vuln *v, const char *cve, bool *found, double *score,
+                        double *percentile, int64_t *date);
 
 /* ---- assets and packages (written by the engine) ---- */
 

@@ -7,6 +7,8 @@
  *   vuln_advisory   one OSV record per id, as the feeds last gave it
  *   vuln_feed_state each feed's cursor and settings (feed, key) -> value
  *   vuln_kev        CISA KEV entries
+ *   vuln_epss       FIRST EPSS scores (score, percentile: 0..1; date: the
+ *                   file's score date)
  *   vuln_asset      a host or repository and its labels (JSON object)
  *   vuln_package    what an asset runs (replaced whole per inventory)
  *   vuln_finding    one per (advisory group, asset, ecosystem, package)
@@ -28,6 +30,9 @@
     "CREATE TABLE vuln_kev("                                                                       \
     " cve TEXT PRIMARY KEY, date_added INTEGER NOT NULL DEFAULT 0,"                                \
     " ransomware INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"                                       \
+    "CREATE TABLE vuln_epss("                                                                      \
+    " cve TEXT PRIMARY KEY, score REAL NOT NULL, percentile REAL NOT NULL,"                        \
+    " date INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"                                             \
     "CREATE TABLE vuln_asset("                                                                     \
     " name TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK(kind IN ('host','repository')),"             \
     " labels TEXT NOT NULL DEFAULT '{}', updated INTEGER NOT NULL) WITHOUT ROWID;"                 \

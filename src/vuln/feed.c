@@ -24,15 +24,18 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const names[FEED_COUNT] = {"osv", "nvd", "ghsa", "jvn", "kev"};
-static const char *const urls[FEED_COUNT] = {
-    "https://osv-vulnerabilities.storage.googleapis.com", "https://services.nvd.nist.gov",
-    "https://api.github.com", "https://jvndb.jvn.jp", "https://www.cisa.gov"};
+static const char *const names[FEED_COUNT] = {"osv", "nvd", "ghsa", "jvn", "kev", "epss"};
+static const char *const urls[FEED_COUNT] = {"https://osv-vulnerabilities.storage.googleapis.com",
+                                             "https://services.nvd.nist.gov",
+                                             "https://api.github.com",
+                                             "https://jvndb.jvn.jp",
+                                             "https://www.cisa.gov",
+                                             "https://epss.cyentia.com"};
 
 typedef kb_err (*feed_sync_fn)(struct feed_run *r, struct kb_why *why);
 /* The fetchers, in sync order; adding a feed is adding a file and a line. */
 static const feed_sync_fn fetchers[FEED_COUNT] = {feed_osv_sync, feed_nvd_sync, feed_ghsa_sync,
-                                                  feed_jvn_sync, feed_kev_sync};
+                                                  feed_jvn_sync, feed_kev_sync, feed_epss_sync};
 
 const char *feed_name(enum feed_id id)
 {
@@ -313,12 +316,20 @@ void feed_progress(struct feed_run *r, int64_t done, int64_t total)
         r->sink->progress(r->sink->ctx, r->name, done, total);
 }
 
+/* The order feeds sync in: EPSS first, so that the alerts the advisories
+ * of the same sync cause carry the day's scores (the engine reads them
+ * when it writes an alert); the others by id. */
+static const enum feed_id sync_order[FEED_COUNT] = {FEED_EPSS, FEED_OSV, FEED_NVD,
+                                                    FEED_GHSA, FEED_JVN, FEED_KEV};
+
 kb_err feed_sync(const struct feed_config *c, const struct feed_sink *sink,
                  struct feed_result res[FEED_COUNT], struct kb_why *why)
 {
     kb_err first = KB_OK;
-    for (int i = 0; i < FEED_COUNT; i++) {
+    for (int i = 0; i < FEED_COUNT; i++)
         memset(&res[i], 0, sizeof res[i]);
+    for (int k = 0; k < FEED_COUNT; k++) {
+        int i = (int)sync_order[k];
         if (!c->feed[i].enabled)
             continue;
         res[i].ran = true;
@@ -339,13 +350,13 @@ kb_err feed_sync(const struct feed_config *c, const struct feed_sink *sink,
         http_client_free(r.http);
         free(r.sent_ns);
         res[i].err = e;
-        if (e != KB_OK) {
+        if (e != KB_OK)
             snprintf(res[i].msg, sizeof res[i].msg, "%s", w.msg[0] ? w.msg : kb_strerror(e));
-            if (first == KB_OK) {
-                first = e;
-                kb_fail(why, e, "%s", res[i].msg);
-            }
-        }
     }
+    for (int i = 0; i < FEED_COUNT && first == KB_OK; i++)
+        if (res[i].ran && res[i].err != KB_OK) {
+            first = res[i].err;
+            kb_fail(why, first, "%s", res[i].msg);
+        }
     return first;
 }

@@ -1,7 +1,7 @@
 /*
  * feed.h — koban's advisory feeds: HTTP fetchers for OSV, NVD, GitHub
- * (GHSA), JVN (MyJVN) and CISA KEV, and the offline import of the same
- * formats from files (air-gapped sites).
+ * (GHSA), JVN (MyJVN), CISA KEV and FIRST EPSS, and the offline import of
+ * the same formats from files (air-gapped sites).
  *
  * Data flow:
  *
@@ -11,10 +11,13 @@
  *        │                        converter (feed_convert.h) ──► OSV text
  *        ▼                               │
  *   per-feed results               sink (caller's callbacks): advisory(), kev(),
- *                                  state_get()/state_set(), progress(), warn()
+ *                                  epss(), state_get()/state_set(), progress(),
+ *                                  warn()
  *
- * Feeds run one after the other; one that fails (after its retries) is
- * reported in its feed_result and the next still runs. Every request is
+ * Feeds run one after the other (EPSS first, then by id, so that the
+ * alerts of a sync carry that day's EPSS scores); one that fails (after
+ * its retries) is reported in its feed_result and the next still runs.
+ * Every request is
  * bounded (connect and total timeout, body size), every feed is bounded
  * (requests, wall time), and retries use exponential backoff between
  * backoff_ms and backoff_max_ms, honouring Retry-After. Retried: no answer
@@ -26,7 +29,7 @@
  * newest modified_id.csv entry delivered), NVD "last_modified" (end of the
  * last window delivered), GHSA "updated" (updated_at of the newest advisory
  * delivered; the next sync asks updated>= it), JVN "updated" (the last day
- * whose changes were delivered), KEV "etag" and "last_modified". A cursor
+ * whose changes were delivered), KEV and EPSS "etag" and "last_modified". A cursor
  * is set only after everything before it was handed to the sink, so a sync
  * that fails or dies midway resumes where it stopped and never skips; it
  * may deliver some advisories twice (the sink overwrites by id).
@@ -41,7 +44,7 @@
 #include "lib/kb.h"
 #include "vuln/feed_convert.h"
 
-enum feed_id { FEED_OSV = 0, FEED_NVD, FEED_GHSA, FEED_JVN, FEED_KEV, FEED_COUNT };
+enum feed_id { FEED_OSV = 0, FEED_NVD, FEED_GHSA, FEED_JVN, FEED_KEV, FEED_EPSS, FEED_COUNT };
 
 #define FEED_MAX_ECOSYSTEMS 64
 #define FEED_STATE_MAX 512 /* one state value, NUL included */
@@ -60,6 +63,11 @@ struct feed_sink {
     kb_err (*kev_begin)(void *ctx);
     kb_err (*kev)(void *ctx, const struct feed_kev *entry);
     kb_err (*kev_end)(void *ctx, bool complete);
+    /* The EPSS scores, the same way: epss_begin, epss for each row,
+     * epss_end(complete). */
+    kb_err (*epss_begin)(void *ctx);
+    kb_err (*epss)(void *ctx, const struct feed_epss *score);
+    kb_err (*epss_end)(void *ctx, bool complete);
     /* State: *out (outsz >= FEED_STATE_MAX) gets the value; KB_ENOTFOUND
      * when there is none. state_set (value NULL: remove the key) must make
      * everything delivered before it durable no later than the value. */
@@ -109,11 +117,12 @@ struct feed_result {
     char msg[512];      /* why it failed */
     int64_t advisories; /* records handed to the sink */
     int64_t kev;        /* KEV entries handed to the sink */
+    int64_t epss;       /* EPSS scores handed to the sink */
     int64_t requests;   /* HTTP requests sent, retries included */
-    bool not_modified;  /* KEV (or an OSV list) answered 304 */
+    bool not_modified;  /* KEV, EPSS (or an OSV list) answered 304 */
 };
 
-/* "osv", "nvd", "ghsa", "jvn", "kev"; NULL for an unknown id. */
+/* "osv", "nvd", "ghsa", "jvn", "kev", "epss"; NULL for an unknown id. */
 const char *feed_name(enum feed_id id);
 /* The id for a name; KB_ENOTFOUND when none. */
 kb_err feed_parse_name(const char *name, enum feed_id *out);
@@ -125,7 +134,8 @@ void feed_config_defaults(struct feed_config *c);
 
 /* Syncs every enabled feed into sink, one after the other. res[i] tells
  * how feed i went. Returns KB_OK when every enabled feed synced, else the
- * first failed feed's error (with why naming it); the others still ran.
+ * error of the failed feed with the lowest id (why names it); the others
+ * still ran.
  * Needs http_client_global_init() to have been called. */
 kb_err feed_sync(const struct feed_config *c, const struct feed_sink *sink,
                  struct feed_result res[FEED_COUNT], struct kb_why *why);
@@ -133,7 +143,8 @@ kb_err feed_sync(const struct feed_config *c, const struct feed_sink *sink,
 /* Offline import: every regular file under dir (sorted, 4 levels deep at
  * most, dot files skipped) whose content is one of: an OSV record, a zip of
  * OSV records, an NVD API page, a GHSA page (a JSON array), a MyJVN
- * getVulnDetailInfo document, the KEV catalog. Records go to the sink
+ * getVulnDetailInfo document, the KEV catalog, the EPSS scores (CSV, gzip
+ * or plain). Records go to the sink
  * under the feed their format belongs to; state is not touched. A file of
  * another kind, or one that does not convert, is reported through warn and
  * counted in res[feed].err only when it was of a known kind. Returns KB_OK

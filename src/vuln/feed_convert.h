@@ -109,4 +109,30 @@ typedef kb_err (*feed_kev_fn)(void *ctx, const struct feed_kev *k);
 kb_err feed_kev_parse(const char *body, size_t len, feed_kev_fn fn, feed_skip_fn skip, void *ctx,
                       int64_t *count, struct kb_why *why);
 
+#define FEED_EPSS_MAX_ROWS 2000000u /* rows of one EPSS file (about 300000 in 2026) */
+#define FEED_EPSS_MAX_LINE 256      /* bytes of one row or of the comment line */
+
+/* One FIRST EPSS score. cve is valid during the call. */
+struct feed_epss {
+    const char *cve;       /* "CVE-2021-44228" */
+    double score;          /* probability of exploitation in 30 days, 0..1 */
+    double percentile;     /* 0..1 */
+    int64_t date_ms;       /* the file's score_date (ms, 00:00 UTC); 0 when absent */
+};
+typedef kb_err (*feed_epss_fn)(void *ctx, const struct feed_epss *s);
+
+/* FIRST's daily EPSS scores (epss_scores-current.csv.gz), gzip-compressed
+ * or plain (a UTF-8 BOM is skipped): an optional comment line
+ * "#model_version:v2023.03.01,score_date:2024-03-01T00:00:00+0000", the
+ * header "cve,epss,percentile", then one row per CVE. A row that is not
+ * "CVE-id,score,percentile" with both numbers in [0, 1] is reported
+ * through skip ("line N", why) and the others go on. The body is refused
+ * (KB_EINVAL / KB_EPARSE) when it is not gzip or text with that header,
+ * or a row is over FEED_EPSS_MAX_LINE bytes; KB_ETOOBIG past
+ * FEED_MAX_BODY bytes decompressed or FEED_EPSS_MAX_ROWS rows. *count
+ * (may be NULL) gets the rows handed to fn, *date_ms (may be NULL) the
+ * score date. */
+kb_err feed_epss_parse(const char *body, size_t len, feed_epss_fn fn, feed_skip_fn skip,
+                       void *ctx, int64_t *count, int64_t *date_ms, struct kb_why *why);
+
 #endif

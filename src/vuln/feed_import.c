@@ -7,11 +7,14 @@
  *   '{' with "catalogVersion"/"cveID" the KEV catalog           -> kev
  *   '{' with "NVD_CVE"/"resultsPerPage" an NVD API page         -> nvd
  *   '{' otherwise                     one OSV record            -> osv
+ *   "cve,epss,percentile" (after an optional '#' comment line), plain or
+ *   gzip-compressed                   FIRST's EPSS scores       -> epss
  * (the keys are looked for in the first 4 KiB, where every one of these
- * formats puts them). */
+ * formats puts them; of a gzip file, in its first 4 KiB decompressed). */
 #include "vuln/feed_internal.h"
 
 #include "lib/buf.h"
+#include "lib/inflate.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -38,11 +41,45 @@ static bool has(const char *p, size_t n, const char *lit)
     return memmem(p, KB_MIN(n, (size_t)IMPORT_SNIFF), lit, strlen(lit)) != NULL;
 }
 
+/* Whether text starts as an EPSS file: the header, or a comment line and
+ * then the header. */
+static bool epss_text(const char *p, size_t n)
+{
+    static const char hdr[] = "cve,epss,percentile";
+    size_t h = sizeof hdr - 1;
+    if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+        p += 3;
+        n -= 3;
+    }
+    if (n && p[0] == '#') {
+        const char *nl = memchr(p, '\n', KB_MIN(n, (size_t)IMPORT_SNIFF));
+        if (!nl)
+            return false;
+        n -= (size_t)(nl + 1 - p);
+        p = nl + 1;
+    }
+    return n >= h && memcmp(p, hdr, h) == 0;
+}
+
+/* Whether a gzip file decompresses to an EPSS file (its first bytes only). */
+static bool epss_gzip(const char *p, size_t n)
+{
+    struct buf head = BUF_INIT(IMPORT_SNIFF);
+    (void)inflate_all(p, n, IMPORT_SNIFF, &head, NULL); /* cut short on purpose */
+    bool yes = head.p && epss_text(head.p, head.len);
+    buf_release(&head);
+    return yes;
+}
+
 /* The feed a file's content belongs to; FEED_COUNT when none. */
 static enum feed_id sniff(const char *p, size_t n)
 {
     if (n >= 4 && memcmp(p, "PK\3\4", 4) == 0)
         return FEED_OSV;
+    if (inflate_is_gzip(p, n))
+        return epss_gzip(p, n) ? FEED_EPSS : FEED_COUNT;
+    if (epss_text(p, n))
+        return FEED_EPSS;
     size_t i = 0;
     if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         i = 3;
@@ -122,6 +159,9 @@ static void import_file(struct import *im, const char *path)
         break;
     case FEED_JVN:
         e = feed_jvn_detail(p, len, feed_deliver_cb, feed_skip_cb, r, &w);
+        break;
+    case FEED_EPSS:
+        e = feed_epss_body(r, p, len, &w);
         break;
     default:
         e = feed_kev_body(r, p, len, &w);

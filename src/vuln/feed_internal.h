@@ -36,6 +36,7 @@ kb_err feed_nvd_sync(struct feed_run *r, struct kb_why *why);
 kb_err feed_ghsa_sync(struct feed_run *r, struct kb_why *why);
 kb_err feed_jvn_sync(struct feed_run *r, struct kb_why *why);
 kb_err feed_kev_sync(struct feed_run *r, struct kb_why *why);
+kb_err feed_epss_sync(struct feed_run *r, struct kb_why *why);
 
 /* GETs url with the extra headers ("Name: value"), waiting for the rate
  * limit and retrying transient failures (see feed.h). KB_OK with *resp
@@ -74,6 +75,8 @@ kb_err feed_osv_record(struct feed_run *r, const char *json, size_t len, struct 
 
 /* Delivers a KEV catalog body: kev_begin, entries, kev_end. */
 kb_err feed_kev_body(struct feed_run *r, const char *body, size_t len, struct kb_why *why);
+/* Delivers an EPSS file (gzip or plain): epss_begin, scores, epss_end. */
+kb_err feed_epss_body(struct feed_run *r, const char *body, size_t len, struct kb_why *why);
 
 /* True when the feed's time or request budget is spent (why filled). */
 bool feed_over_budget(struct feed_run *r, struct kb_why *why);

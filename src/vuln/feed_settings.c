@@ -27,7 +27,7 @@ kb_err feed_settings(const struct kb_config *cfg, struct feed_config *out, char 
             snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
             if (n >= sizeof name || feed_parse_name(name, &id) != KB_OK)
                 return kb_fail(why, KB_EINVAL,
-                               "vuln.feeds: unknown feed '%.*s' (osv, ghsa, nvd, jvn, kev)",
+                               "vuln.feeds: unknown feed '%.*s' (osv, ghsa, nvd, jvn, kev, epss)",
                                (int)n, p);
             out->feed[id].enabled = true;
         }
@@ -37,7 +37,8 @@ kb_err feed_settings(const struct kb_config *cfg, struct feed_config *out, char 
     }
     const char *urls[FEED_COUNT] = {[FEED_OSV] = cfg->vuln.osv_url, [FEED_NVD] = cfg->vuln.nvd_url,
                                     [FEED_GHSA] = cfg->vuln.ghsa_url,
-                                    [FEED_JVN] = cfg->vuln.jvn_url, [FEED_KEV] = cfg->vuln.kev_url};
+                                    [FEED_JVN] = cfg->vuln.jvn_url, [FEED_KEV] = cfg->vuln.kev_url,
+                                    [FEED_EPSS] = cfg->vuln.epss_url};
     for (int i = 0; i < FEED_COUNT; i++)
         if (set(urls[i]))
             out->feed[i].base_url = urls[i];

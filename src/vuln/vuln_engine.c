@@ -245,7 +245,7 @@ static kb_err tell(struct scope *s, const struct db_vuln_finding *f, const char 
         return KB_OK;
     struct ve_alert a = {
         f, aliases, change, f->state == DB_VULN_RESOLVED, ai->kind, ai->internet_facing, now};
-    kb_err err = ve_alert_write(&e->alert, &a);
+    kb_err err = ve_alert_write_scored(&e->alert, &a, e->dv);
     if (err)
         return err;
     return e->o.alert(e->o.ctx, e->alert.p, e->alert.len - 1);

@@ -48,13 +48,16 @@
  *    "severity":"critical","native_severity":"10.0","state":"open"|"resolved",
  *    "host":"host-a" (kind host) | "resource":"repo" (kind repository),
  *    "fields":{"advisory","aliases","ecosystem","package","installed","fixed",
- *              "cvss","kev","suspected","internet_facing","change","asset",
- *              "asset_kind"},
+ *              "cvss","kev","epss","epss_percentile","suspected","internet_facing",
+ *              "change","asset","asset_kind"},
  *    "identity":["advisory","asset","ecosystem","package"]}
  * Field values are strings ("true"/"false"; cvss "9.8"; absent when
  * unknown). A resolved alert's title says why ("... upgraded: ...").
  *
  * KEV: a finding is kev when its group key or an alias is in vuln_kev.
+ * EPSS: "epss" and "epss_percentile" ("0.97234") are the score in vuln_epss
+ * of the group key, else of the first alias that has one, read when the
+ * alert is written (a new EPSS file re-evaluates nothing); absent when none.
  * internet_facing: the asset's label of that name ("true" / "false").
  *
  * Ownership: the engine owns its indexes and copies; the db is borrowed

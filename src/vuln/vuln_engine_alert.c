@@ -7,6 +7,9 @@
 #include "lib/timeutil.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#define VE_ALERT_MAX_ID 128 /* bytes of one alias looked up for its EPSS score */
 
 static void kv_opt(struct jw *w, const char *key, const char *v)
 {
@@ -14,9 +17,46 @@ static void kv_opt(struct jw *w, const char *key, const char *v)
         jw_kv_str(w, key, v);
 }
 
+/* The EPSS score of the finding's key or an alias; *found false when none. */
+static kb_err epss_of(struct db_vuln *dv, const struct ve_alert *a, bool *found, double *score,
+                      double *pct)
+{
+    *found = false;
+    if (!dv)
+        return KB_OK;
+    kb_err e = db_vuln_epss_get(dv, a->f->group_key, found, score, pct, NULL);
+    const char *p = a->aliases;
+    for (size_t n_ids = 0; !e && !*found && p && *p && n_ids < 1000; n_ids++) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char id[VE_ALERT_MAX_ID];
+        if (n && n < sizeof id) {
+            memcpy(id, p, n);
+            id[n] = '\0';
+            e = db_vuln_epss_get(dv, id, found, score, pct, NULL);
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return e;
+}
+
 kb_err ve_alert_write(struct buf *out, const struct ve_alert *a)
 {
+    return ve_alert_write_scored(out, a, NULL);
+}
+
+kb_err ve_alert_write_scored(struct buf *out, const struct ve_alert *a, struct db_vuln *dv)
+{
     buf_reset(out);
+    bool has_epss = false;
+    double score = 0, pct = 0;
+    char epss[32] = "", epss_pct[32] = "";
+    if (epss_of(dv, a, &has_epss, &score, &pct) != KB_OK)
+        return KB_EDB;
+    if (has_epss) {
+        snprintf(epss, sizeof epss, "%.5f", score);
+        snprintf(epss_pct, sizeof epss_pct, "%.5f", pct);
+    }
     char title[1024], cvss[32] = "", when[32];
     const struct db_vuln_finding *f = a->f;
     const char *what = f->suspected ? "possibly in" : "in";
@@ -56,6 +96,8 @@ kb_err ve_alert_write(struct buf *out, const struct ve_alert *a)
     kv_opt(&w, "fixed", f->fixed);
     kv_opt(&w, "cvss", cvss);
     jw_kv_str(&w, "kev", f->kev ? "true" : "false");
+    kv_opt(&w, "epss", epss);
+    kv_opt(&w, "epss_percentile", epss_pct);
     jw_kv_str(&w, "suspected", f->suspected ? "true" : "false");
     jw_kv_str(&w, "internet_facing", a->internet_facing ? "true" : "false");
     jw_kv_str(&w, "change", a->change);

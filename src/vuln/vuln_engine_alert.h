@@ -24,4 +24,10 @@ struct ve_alert {
 /* Replaces out's content with the alert. KB_ETOOBIG past out's bound. */
 kb_err ve_alert_write(struct buf *out, const struct ve_alert *a);
 
+/* The same, with fields "epss" and "epss_percentile" when dv (may be NULL:
+ * none) has an EPSS score for the finding's group key or, failing that,
+ * for one of a->aliases (the first listed that has one). KB_EDB when the
+ * store cannot be read. */
+kb_err ve_alert_write_scored(struct buf *out, const struct ve_alert *a, struct db_vuln *dv);
+
 #endif

@@ -16,6 +16,8 @@ struct vuln_feed_store {
     bool in_txn;   /* a batch's transaction is open */
     bool kev_new;  /* a complete catalog came: evaluate everything at the end */
     int64_t kev_count;
+    bool epss_txn; /* the open transaction is an EPSS file's */
+    int64_t epss_count;
     struct vuln_feed_store_stats st;
     char err[512];
     void (*warn)(void *ctx, const char *feed, const char *msg);
@@ -172,6 +174,53 @@ static kb_err on_kev_end(void *ctx, bool complete)
     return e;
 }
 
+static kb_err on_epss_begin(void *ctx)
+{
+    struct vuln_feed_store *s = ctx;
+    kb_err e = flush(s); /* the scores get their own transaction */
+    if (!e && db_begin(s->db) != KB_OK)
+        e = fail(s, KB_EDB, db_errmsg(s->db));
+    if (!e) {
+        s->in_txn = true;
+        s->epss_txn = true;
+        s->epss_count = 0;
+        if (db_vuln_epss_clear(s->dv) != KB_OK)
+            e = fail(s, KB_EDB, db_errmsg(s->db));
+    }
+    return e;
+}
+
+static kb_err on_epss(void *ctx, const struct feed_epss *x)
+{
+    struct vuln_feed_store *s = ctx;
+    if (!s->in_txn || !s->epss_txn)
+        return fail(s, KB_EINVAL, "EPSS score outside epss_begin .. epss_end");
+    kb_err e = db_vuln_epss_put(s->dv, x->cve, x->score, x->percentile, x->date_ms);
+    if (e == KB_EINVAL)
+        return fail(s, e, "EPSS score out of range");
+    if (e != KB_OK)
+        return fail(s, KB_EDB, db_errmsg(s->db));
+    s->epss_count++;
+    return KB_OK;
+}
+
+static kb_err on_epss_end(void *ctx, bool complete)
+{
+    struct vuln_feed_store *s = ctx;
+    if (!s->in_txn || !s->epss_txn)
+        return KB_OK;
+    s->epss_txn = false;
+    if (!complete) {
+        s->in_txn = false;
+        db_rollback(s->db);
+        return KB_OK;
+    }
+    kb_err e = commit(s);
+    if (!e)
+        s->st.epss = s->epss_count;
+    return e;
+}
+
 static kb_err on_state_get(void *ctx, const char *feed, const char *key, char *out, size_t outsz)
 {
     struct vuln_feed_store *s = ctx;
@@ -224,6 +273,9 @@ void vuln_feed_store_sink(struct vuln_feed_store *s, struct feed_sink *sink,
                                .kev_begin = on_kev_begin,
                                .kev = on_kev,
                                .kev_end = on_kev_end,
+                               .epss_begin = on_epss_begin,
+                               .epss = on_epss,
+                               .epss_end = on_epss_end,
                                .state_get = on_state_get,
                                .state_set = on_state_set,
                                .progress = on_progress,

@@ -3,7 +3,9 @@
  * feed delivers is stored and, in batches, re-evaluated across every asset
  * by the engine (vuln_engine.h), whose alerts then tell what changed; the
  * KEV catalog replaces the stored one and re-evaluates everything; the
- * feeds' cursors live in the store too.
+ * EPSS scores replace the stored ones and re-evaluate nothing (they change
+ * daily: the engine reads a finding's score when it writes its next
+ * alert); the feeds' cursors live in the store too.
  *
  * Batches: advisories are written in one transaction per
  * VULN_FEED_STORE_BATCH records, then handed to
@@ -36,6 +38,7 @@ struct vuln_feed_store_stats {
     int64_t stored;     /* advisories stored */
     int64_t refused;    /* advisories osv_parse refused (warned, skipped) */
     int64_t kev;        /* KEV entries stored (last complete catalog) */
+    int64_t epss;       /* EPSS scores stored (last complete file) */
     struct vuln_eval_stats eval; /* summed over the evaluations */
 };
 

@@ -1,9 +1,11 @@
 """`koban vuln sync`: the advisory feeds against a fake feed server on
 127.0.0.1 (fakefeed.py) — OSV archive then incremental, NVD windows and
 pages, retries (429, 500, a truncated body), a feed that hangs while another
-completes, KEV's ETag, and the offline import giving the same mirror."""
+completes, KEV's and EPSS's ETag, EPSS scores in the alerts, and the
+offline import giving the same mirror."""
 import datetime
 import glob
+import gzip
 import io
 import json
 import os
@@ -13,7 +15,7 @@ import time
 import zipfile
 
 from fakefeed import FakeFeed
-from kobantest import TOP, Results, check, eq, koban, need_data
+from kobantest import TOP, Results, Skip, check, eq, koban, need_data
 
 FIXTURES = os.path.join(TOP, "tests", "data", "feeds")
 
@@ -53,7 +55,7 @@ def nvd_page(vulns, start, total, per_page):
 
 def sync(mirror, fake, *args, check_rc=None, timeout=120):
     base = []
-    for f in ("osv", "nvd", "ghsa", "jvn", "kev"):
+    for f in ("osv", "nvd", "ghsa", "jvn", "kev", "epss"):
         base += ["--base-url", f"{f}={fake.url}"]
     return koban("vuln", "sync", "--mirror", mirror, *base, *args, check_rc=check_rc,
                  timeout=timeout)
@@ -318,6 +320,111 @@ def test_kev_etag():
         env.close()
 
 
+EPSS_PATH = "/epss_scores-current.csv.gz"
+EPSS_CSV = ("#model_version:v2023.03.01,score_date:2026-01-01T00:00:00+0000\n"
+            "cve,epss,percentile\n"
+            "CVE-2021-44228,0.97565,0.99995\n"
+            "CVE-2099-0001,0.97234,0.99871\n"
+            "CVE-bad,0.5,0.5\n"
+            "CVE-2024-3094,0.00043,0.08000\n")
+
+
+def test_epss_etag():
+    """The EPSS file (gzip) into DIR/.koban/epss.csv, a bad row skipped with
+    its line; the second sync asks with the ETag and gets 304."""
+    env = Env()
+    try:
+        env.fake.put(EPSS_PATH, gzip.compress(EPSS_CSV.encode()), etag='"e1"')
+        rc, out, err = sync(env.mirror, env.fake, "--feed", "epss")
+        eq(rc, 0, out + err)
+        check("epss: ok, 0 advisories, 0 kev entries, 3 epss scores" in out, out)
+        check("line 5: skipped: not a CVE id" in err, err)
+        with open(os.path.join(env.mirror, ".koban", "epss.csv")) as f:
+            eq(f.read(), "#score_date:2026-01-01T00:00:00+0000\ncve,epss,percentile\n"
+                         "CVE-2021-44228,0.97565,0.99995\nCVE-2099-0001,0.97234,0.99871\n"
+                         "CVE-2024-3094,0.00043,0.08000\n")
+        eq(state(env.mirror)["epss"]["etag"], '"e1"')
+        before = open(os.path.join(env.mirror, ".koban", "state.json")).read()
+        rc, out, err = sync(env.mirror, env.fake, "--feed", "epss")
+        eq(rc, 0, out + err)
+        check("not modified" in out, out)
+        eq(env.fake.seen(EPSS_PATH)[-1].headers.get("if-none-match"), '"e1"')
+        eq(open(os.path.join(env.mirror, ".koban", "state.json")).read(), before)
+        # A body that is not EPSS fails the feed and keeps the old file.
+        env.fake.put(EPSS_PATH, b"not,a,csv\n", etag='"e2"')
+        rc, out, err = sync(env.mirror, env.fake, "--feed", "epss", check_rc=1)
+        check("epss: FAILED" in out and "cve,epss,percentile" in out, out)
+        eq(state(env.mirror)["epss"]["etag"], '"e1"')
+        check(os.path.getsize(os.path.join(env.mirror, ".koban", "epss.csv")) > 100, "kept")
+    finally:
+        env.close()
+
+
+def journal_alerts(data):
+    rc, out, err = koban("journal", "cat", "--data-dir", data)
+    eq(rc, 0, out + err)
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def test_epss_into_store():
+    """EPSS into koban's store with an advisory in the same sync: the
+    finding's alert carries the score of its CVE alias (EPSS syncs first);
+    a policy may use it (epss|gte); a second sync gets 304 and tells
+    nothing again."""
+    env = Env()
+    try:
+        rec = {"id": "GHSA-test-0001", "modified": "2024-01-02T00:00:00Z",
+               "aliases": ["CVE-2099-0001"], "summary": "flask test advisory",
+               "affected": [{"package": {"ecosystem": "PyPI", "name": "flask"},
+                             "ranges": [{"type": "ECOSYSTEM",
+                                         "events": [{"introduced": "0"}, {"fixed": "2.2.5"}]}]}]}
+        env.fake.put("/PyPI/all.zip", make_zip({rec["id"]: json.dumps(rec).encode()}))
+        env.fake.put("/PyPI/modified_id.csv", "2024-01-02T00:00:00Z,GHSA-test-0001\n")
+        env.fake.put(EPSS_PATH, gzip.compress(EPSS_CSV.encode()), etag='"e1"')
+        data = os.path.join(env.dir, "var")
+        pol = os.path.join(env.dir, "policies")
+        os.makedirs(pol)
+        with open(os.path.join(pol, "epss.yml"), "w") as f:
+            f.write("id: epss-likely\ntitle: likely exploited\nsource: vuln\n"
+                    "detection:\n  likely:\n    epss|gte: 0.5\n  condition: likely\n"
+                    "labels:\n  epss: likely\n")
+        cfg = os.path.join(env.dir, "koban.yaml")
+        with open(cfg, "w") as f:
+            f.write(f'vuln:\n  feeds: "osv,epss"\n  osv_ecosystems: "PyPI"\n'
+                    f'  osv_url: "{env.fake.url}"\n  epss_url: "{env.fake.url}"\n'
+                    f'policies:\n  dir: "{pol}"\n')
+        req = os.path.join(env.dir, "requirements.txt")
+        with open(req, "w") as f:
+            f.write("flask==2.0.0\n")
+        rc, out, err = koban("vuln", "inventory", "web-1", req, "--kind", "repository",
+                             "--config", cfg, "--data-dir", data)
+        eq(rc, 0, out + err)
+        rc, out, err = koban("vuln", "sync", "--config", cfg, "--data-dir", data)
+        eq(rc, 0, out + err)
+        check("epss: ok" in out and "osv: ok, 1 advisories" in out, out)
+        check("findings: 1 new" in out, out)
+        eq([r.path for r in env.fake.seen()],
+           [EPSS_PATH, "/PyPI/modified_id.csv", "/PyPI/all.zip"])
+        alerts = [a for a in journal_alerts(data) if a.get("source") == "vuln"]
+        eq(len(alerts), 1, alerts)
+        fields = alerts[0]["fields"]
+        if "epss" not in fields:
+            raise Skip("the engine does not hand the store to the alert writer "
+                       "(ve_alert_write_scored) yet: no epss field")
+        eq((fields["epss"], fields["epss_percentile"]), ("0.97234", "0.99871"))
+        rc, out, err = koban("issues", "--data-dir", data, "--json", "--config", cfg)
+        issues = [json.loads(line) for line in out.splitlines() if line.strip()]
+        eq([i["labels"].get("epss") for i in issues], ["likely"], out)
+        env.fake.clear()
+        rc, out, err = koban("vuln", "sync", "--config", cfg, "--data-dir", data)
+        eq(rc, 0, out + err)
+        check("findings: 0 new" in out, out)
+        eq(env.fake.seen(EPSS_PATH)[-1].headers.get("if-none-match"), '"e1"')
+        eq(len([a for a in journal_alerts(data) if a.get("source") == "vuln"]), 1)
+    finally:
+        env.close()
+
+
 def test_offline_same_mirror():
     data = need_data()
     recs = osv_records(data)
@@ -328,6 +435,7 @@ def test_offline_same_mirror():
         env.fake.route("/rest/json/cves/2.0", lambda req: (
             200, {}, nvd_page(cves, 0, len(cves), 2000)))
         env.fake.put("/feeds/known_exploited_vulnerabilities.json", json.dumps(KEV))
+        env.fake.put(EPSS_PATH, gzip.compress(EPSS_CSV.encode()))
         env.fake.put("/advisories", fixture("ghsa_page.json"))
         over = fixture("jvn_overview.xml").replace(b'totalRes="153"', b'totalRes="3"')
         env.fake.route("/myjvn", lambda req: (200, {}, over if req.q(
@@ -344,6 +452,8 @@ def test_offline_same_mirror():
             f.write(nvd_page(cves, 0, len(cves), 2000))
         with open(os.path.join(src, "kev.json"), "w") as f:
             json.dump(KEV, f)
+        with open(os.path.join(src, "sub", "scores.gz"), "wb") as f:
+            f.write(gzip.compress(EPSS_CSV.encode()))
         with open(os.path.join(src, "sub", "github.json"), "wb") as f:
             f.write(fixture("ghsa_page.json"))
         with open(os.path.join(src, "jvn.xml"), "wb") as f:
@@ -364,6 +474,9 @@ def test_offline_same_mirror():
         with open(os.path.join(off, ".koban", "kev.json")) as a, \
                 open(os.path.join(env.mirror, ".koban", "kev.json")) as b:
             eq(json.load(a), json.load(b))
+        with open(os.path.join(off, ".koban", "epss.csv")) as a, \
+                open(os.path.join(env.mirror, ".koban", "epss.csv")) as b:
+            eq(a.read(), b.read())
     finally:
         env.close()
 
@@ -581,7 +694,8 @@ if __name__ == "__main__":
     r = Results()
     for t in (test_usage, test_sync_into_store, test_serve_syncs_on_schedule, test_osv_archive_then_incremental, test_osv_failure_keeps_cursor,
               test_nvd_windows_and_pages, test_429_then_success, test_truncated_body_retried,
-              test_hang_times_out_other_feed_completes, test_kev_etag,
+              test_hang_times_out_other_feed_completes, test_kev_etag, test_epss_etag,
+              test_epss_into_store,
               test_ghsa_link_paging_and_cursor, test_ghsa_next_outside_base_not_followed,
               test_jvn_windows_and_details, test_offline_same_mirror):
         r.run(t)

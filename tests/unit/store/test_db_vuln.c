@@ -111,6 +111,9 @@ static void test_db_vuln_roundtrip(void)
     T_EQ_INT(db_vuln_feed_get(v, "nvd", "cursor", &val), KB_OK);
     T_EQ_STR(val, "2026-02-01");
     free(val);
+    T_EQ_INT(db_vuln_feed_set(v, "nvd", "cursor", NULL), KB_OK); /* removes it */
+    T_EQ_INT(db_vuln_feed_get(v, "nvd", "cursor", &val), KB_ENOTFOUND);
+    T_EQ_INT(db_vuln_feed_set(v, "nvd", "cursor", NULL), KB_OK);
 
     /* KEV */
     bool found = true, rw = false;
@@ -124,6 +127,39 @@ static void test_db_vuln_roundtrip(void)
     T_EQ_INT(db_vuln_kev_clear(v), KB_OK);
     T_EQ_INT(db_vuln_kev_get(v, "CVE-1", &found, NULL, NULL), KB_OK);
     T_CHECK(!found);
+
+    /* EPSS: put, replace, out of range refused, clear in a transaction */
+    double score = -1, pct = -1;
+    int64_t sdate = -1;
+    T_EQ_INT(db_vuln_epss_get(v, "CVE-2021-44228", &found, &score, &pct, &sdate), KB_OK);
+    T_CHECK(!found);
+    T_CHECK(score == -1 && pct == -1 && sdate == -1);
+    T_EQ_INT(db_vuln_epss_put(v, "CVE-2021-44228", 0.97565, 0.99995, 1709251200000), KB_OK);
+    T_EQ_INT(db_vuln_epss_put(v, "CVE-2024-3094", 0.5, 0.9, 1709251200000), KB_OK);
+    T_EQ_INT(db_vuln_epss_get(v, "CVE-2021-44228", &found, &score, &pct, &sdate), KB_OK);
+    T_CHECK(found && score == 0.97565 && pct == 0.99995);
+    T_EQ_INT(sdate, 1709251200000);
+    T_EQ_INT(db_vuln_epss_put(v, "CVE-2021-44228", 0.5, 0.75, 1709337600000), KB_OK);
+    T_EQ_INT(db_vuln_epss_get(v, "CVE-2021-44228", &found, &score, NULL, &sdate), KB_OK);
+    T_CHECK(found && score == 0.5);
+    T_EQ_INT(sdate, 1709337600000);
+    T_EQ_INT(db_vuln_epss_put(v, "CVE-2", 1.5, 0.5, 0), KB_EINVAL);
+    T_EQ_INT(db_vuln_epss_put(v, "CVE-2", 0.5, -0.1, 0), KB_EINVAL);
+    T_EQ_INT(db_vuln_epss_put(v, "", 0.5, 0.5, 0), KB_EINVAL);
+    T_EQ_INT(db_begin(db), KB_OK);
+    T_EQ_INT(db_vuln_epss_clear(v), KB_OK);
+    T_EQ_INT(db_vuln_epss_put(v, "CVE-2024-3094", 0.25, 0.5, 0), KB_OK);
+    db_rollback(db);
+    T_EQ_INT(db_vuln_epss_get(v, "CVE-2021-44228", &found, NULL, NULL, NULL), KB_OK);
+    T_CHECK(found); /* the rolled back clear left the scores */
+    T_EQ_INT(db_begin(db), KB_OK);
+    T_EQ_INT(db_vuln_epss_clear(v), KB_OK);
+    T_EQ_INT(db_vuln_epss_put(v, "CVE-2024-3094", 0.25, 0.5, 0), KB_OK);
+    T_EQ_INT(db_commit(db), KB_OK);
+    T_EQ_INT(db_vuln_epss_get(v, "CVE-2021-44228", &found, NULL, NULL, NULL), KB_OK);
+    T_CHECK(!found);
+    T_EQ_INT(db_vuln_epss_get(v, "CVE-2024-3094", &found, &score, &pct, NULL), KB_OK);
+    T_CHECK(found && score == 0.25 && pct == 0.5);
 
     /* assets and packages */
     struct db_vuln_asset as = {"host-a", DB_VULN_HOST, "{\"internet_facing\":\"true\"}", 10};
