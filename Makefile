@@ -41,7 +41,8 @@ demo: build
 
 bench: build
 	@scripts/deps.sh bench
-	@cmake --build build -j $(JOBS) --target bench_json bench_ingest bench_load bench_rules bench_notify bench_vuln
+	@cmake --build build -j $(JOBS) --target bench_json bench_ingest bench_load bench_rules bench_notify bench_vuln \
+		bench_vuln_engine
 	@bench/run.sh build
 
 fuzz:

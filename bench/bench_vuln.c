@@ -38,6 +38,8 @@
 #include "vuln/advisory_index.h"
 #include "vuln/asset_index.h"
 
+#include "vuln_gen.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,113 +49,6 @@
 #define MAX_ASSETS 100000u
 #define MAX_PACKAGES 100000u
 #define MAX_CHANGES 1000000u
-
-static const char *const ecos[] = {"npm", "PyPI", "Maven", "Debian"};
-
-static uint64_t rnd(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void pkg_name(int eco, uint64_t k, char *out, size_t n)
-{
-    switch (eco) {
-    case 0: snprintf(out, n, "%spkg-%llu", k % 7 ? "" : "@scope/", (unsigned long long)k); break;
-    case 1: snprintf(out, n, "Py_Pkg.%llu", (unsigned long long)k); break;
-    case 2: snprintf(out, n, "org.ex%llu:lib-%llu", (unsigned long long)(k % 97),
-                     (unsigned long long)k); break;
-    default: snprintf(out, n, "srcpkg%llu", (unsigned long long)k); break;
-    }
-}
-
-static void version(int eco, uint64_t a, uint64_t b, uint64_t c, char *out, size_t n)
-{
-    if (eco == 3)
-        snprintf(out, n, "%s%llu.%llu.%llu-%llu", c % 5 ? "" : "1:", (unsigned long long)a,
-                 (unsigned long long)b, (unsigned long long)c, (unsigned long long)(c % 4 + 1));
-    else
-        snprintf(out, n, "%llu.%llu.%llu", (unsigned long long)a, (unsigned long long)b,
-                 (unsigned long long)c);
-}
-
-/* Record i: its package name drawn from *sn, everything else from *s (the
- * same state when loading; a replayed *sn and a fresh *s for a change). */
-static int gen(uint64_t i, uint64_t *sn, uint64_t *s, uint64_t universe, bool withdrawn,
-               char *out, size_t n)
-{
-    int eco = (int)(i % 4);
-    char name[128], v1[64], v2[64], v3[64], v4[64];
-    pkg_name(eco, rnd(sn) % universe, name, sizeof name);
-    uint64_t maj = rnd(s) % 5;
-    version(eco, maj, rnd(s) % 10, rnd(s) % 10, v1, sizeof v1);
-    version(eco, maj + 1, rnd(s) % 10, rnd(s) % 10, v2, sizeof v2);
-    version(eco, maj + 2, 0, rnd(s) % 10, v3, sizeof v3);
-    version(eco, maj + 2, 5, rnd(s) % 10, v4, sizeof v4);
-    char alias[64] = "", sev[160] = "", ranges[512];
-    if (i % 10 == 0)
-        snprintf(alias, sizeof alias, ",\"aliases\":[\"CVE-2024-%llu\"]",
-                 (unsigned long long)(i / 20));
-    if (i % 5 == 0)
-        snprintf(sev, sizeof sev,
-                 ",\"severity\":[{\"type\":\"CVSS_V3\",\"score\":"
-                 "\"CVSS:3.1/AV:N/AC:L/PR:N/UI:%s/S:U/C:H/I:H/A:H\"}]",
-                 i % 3 ? "N" : "R");
-    switch (eco) {
-    case 0:
-        snprintf(ranges, sizeof ranges,
-                 "\"ranges\":[{\"type\":\"SEMVER\",\"events\":[{\"introduced\":\"0\"},"
-                 "{\"fixed\":\"%s\"}]}]", v2);
-        break;
-    case 1:
-        snprintf(ranges, sizeof ranges,
-                 "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"%s\"},"
-                 "{\"fixed\":\"%s\"},{\"introduced\":\"%s\"},{\"fixed\":\"%s\"}]}]",
-                 v1, v2, v3, v4);
-        break;
-    case 2:
-        snprintf(ranges, sizeof ranges,
-                 "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"%s\"},"
-                 "{\"%s\":\"%s\"}]}]", v1, i % 2 ? "fixed" : "last_affected", v2);
-        break;
-    default:
-        snprintf(ranges, sizeof ranges,
-                 "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
-                 "{\"fixed\":\"%s\"}]}],\"versions\":[\"%s\",\"%s\"]", v2, v1, v3);
-        break;
-    }
-    return snprintf(out, n,
-                    "{\"id\":\"BENCH-%llu\",\"modified\":\"2024-01-01T00:00:00Z\"%s%s%s,"
-                    "\"affected\":[{\"package\":{\"ecosystem\":\"%s\",\"name\":\"%s\"},%s}]}",
-                    (unsigned long long)i,
-                    withdrawn ? ",\"withdrawn\":\"2024-02-01T00:00:00Z\"" : "", alias, sev,
-                    eco == 3 ? "Debian:12" : ecos[eco],
-                    name, ranges);
-}
-
-/* A "Vm...:" figure of /proc/self/status in KiB, or -1. */
-static long vm_kb(const char *field)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    size_t fl = strlen(field);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, field, fl) == 0)
-            kb = strtol(line + fl, NULL, 10);
-    if (f)
-        fclose(f);
-    return kb;
-}
 
 static kb_err count(void *ctx, const struct advidx_hit *h)
 {
@@ -168,23 +63,6 @@ static kb_err count_finding(void *ctx, const struct assetidx_entry *a, const str
     (void)h;
     (*(size_t *)ctx)++;
     return KB_OK;
-}
-
-static int dbl_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Package p of an asset, drawn from *s. */
-static void asset_pkg(uint64_t *s, uint64_t universe, int *eco, char *name, size_t nn, char *ver,
-                      size_t vn)
-{
-    *eco = (int)(rnd(s) % 4);
-    /* most packages are not in any advisory: names from a universe 8 times
-     * wider than the advisories' */
-    pkg_name(*eco, rnd(s) % (universe * 8), name, nn);
-    version(*eco, rnd(s) % 8, rnd(s) % 10, rnd(s) % 10, ver, vn);
 }
 
 static int fail(struct advidx *idx, struct assetidx *ai, const char *msg)
