@@ -32,9 +32,11 @@ struct tab {
     size_t size, n; /* size a power of two, at most half full */
 };
 
+#define DEAD UINT32_MAX /* ent.asset of an entry dropped with its asset */
+
 struct assetidx {
     struct ent *ents;
-    size_t nents, capents, skipped;
+    size_t nents, capents, skipped, dead;
     const char **assets;
     size_t nassets, capassets;
     struct tab keys;   /* package key -> (first entry, last entry) */
@@ -234,6 +236,8 @@ kb_err assetidx_lookup(const struct assetidx *ai, const char *ecosystem, const c
     /* The list is bounded by nents: each entry is linked once. */
     for (uint32_t i = t ? t->a : NIL, k = 0; i != NIL && k < ai->nents; i = ai->ents[i].next, k++) {
         const struct ent *en = &ai->ents[i];
+        if (en->asset == DEAD)
+            continue;
         struct assetidx_entry out = {ai->assets[en->asset], en->eco, en->name, en->version,
                                      en->location};
         kb_err e = cb(ctx, &out);
@@ -243,13 +247,30 @@ kb_err assetidx_lookup(const struct assetidx *ai, const char *ecosystem, const c
     return KB_OK;
 }
 
+void assetidx_drop_asset(struct assetidx *ai, const char *asset)
+{
+    const struct tslot *t = ai && asset ? tab_find(&ai->names, asset) : NULL;
+    if (!t)
+        return;
+    for (size_t i = 0; i < ai->nents; i++)
+        if (ai->ents[i].asset == t->a) {
+            ai->ents[i].asset = DEAD;
+            ai->dead++;
+        }
+}
+
+size_t assetidx_dead(const struct assetidx *ai)
+{
+    return ai ? ai->dead : 0;
+}
+
 void assetidx_stats(const struct assetidx *ai, struct assetidx_stats *out)
 {
     memset(out, 0, sizeof *out);
     if (!ai)
         return;
     out->assets = ai->nassets;
-    out->entries = ai->nents;
+    out->entries = ai->nents - ai->dead;
     out->skipped = ai->skipped;
     out->keys = ai->keys.n;
     out->bytes = ai->arena.used + ai->capents * sizeof *ai->ents +

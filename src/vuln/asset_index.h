@@ -7,8 +7,8 @@
  *
  * Use: assetidx_new, assetidx_add for each asset's inventory (an asset may
  * be added several times: its entries accumulate), then assetidx_lookup.
- * Lookups see every entry added before them; there is no removal (build a
- * new index when inventories change).
+ * Lookups see every entry added before them. When an asset's inventory is
+ * replaced, assetidx_drop_asset then assetidx_add its new one.
  *
  * Key: advidx_key (advisory_index.h) of the entry's ecosystem and name, so
  * a lookup finds every spelling the advisory index would match ("Debian:11"
@@ -61,6 +61,13 @@ void assetidx_free(struct assetidx *ai);
  * name; KB_ETOOBIG past a bound (entries added before it stay). */
 kb_err assetidx_add(struct assetidx *ai, const char *asset, const struct inventory *inv,
                     struct kb_why *why);
+
+/* Drops every entry of the asset (an inventory replaced: add the new one
+ * after). Dropped entries keep their memory until the index is rebuilt;
+ * assetidx_dead counts them, so the owner can rebuild when they outweigh
+ * the live ones. O(entries). */
+void assetidx_drop_asset(struct assetidx *ai, const char *asset);
+size_t assetidx_dead(const struct assetidx *ai);
 
 /* Calls cb for every entry whose key is that of (ecosystem, name), in the
  * order they were added. KB_EINVAL for a missing argument; else KB_OK or

@@ -494,9 +494,12 @@ kb_err vuln_engine_replace_inventory(struct vuln_engine *e, const char *asset, c
         err = db_commit(e->db);
     if (err)
         return ve_txn_fail(e, err, why, asset);
-    /* the asset index has no removal: rebuilt when next needed */
-    assetidx_free(e->assets);
-    e->assets = NULL;
+    /* the asset's entries in the index follow its new packages */
+    struct kb_why w2 = {{0}};
+    if (ve_assets_replace(e, asset, &w2) != KB_OK) {
+        assetidx_free(e->assets); /* rebuilt from the store when next needed */
+        e->assets = NULL;
+    }
     return KB_OK;
 }
 

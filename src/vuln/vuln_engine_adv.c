@@ -44,6 +44,29 @@ static kb_err build_asset(void *ctx, const struct db_vuln_asset *a)
     return err;
 }
 
+kb_err ve_assets_replace(struct vuln_engine *e, const char *asset, struct kb_why *why)
+{
+    if (!e->assets)
+        return KB_OK; /* built from the store when first needed */
+    struct assetidx_stats st;
+    assetidx_stats(e->assets, &st);
+    assetidx_drop_asset(e->assets, asset);
+    if (assetidx_dead(e->assets) > st.entries) {
+        /* more dropped than live: rebuild (lazily) to give the memory back */
+        assetidx_free(e->assets);
+        e->assets = NULL;
+        return KB_OK;
+    }
+    struct db_vuln_asset a = {.name = asset};
+    struct build_ctx b = {.e = e, .why = why};
+    kb_err err = build_asset(&b, &a);
+    if (err) {
+        assetidx_free(e->assets);
+        e->assets = NULL;
+    }
+    return err;
+}
+
 static kb_err ensure_assets(struct vuln_engine *e, struct kb_why *why)
 {
     if (e->assets)

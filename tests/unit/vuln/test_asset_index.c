@@ -133,9 +133,45 @@ static void test_bounds_and_errors(void)
     assetidx_free(NULL);
 }
 
+/* An inventory replaced: the asset's old entries are dropped, the new ones
+ * found, the other assets untouched; dropped entries are counted. */
+static void test_drop_asset(void)
+{
+    struct assetidx *ai = NULL;
+    struct kb_why why = {{0}};
+    T_EQ_INT(assetidx_new(&ai), KB_OK);
+    struct inventory a = INVENTORY_INIT, b = INVENTORY_INIT, a2 = INVENTORY_INIT;
+    add(&a, "npm", "left-pad", "1.2.0", "a:1");
+    add(&a, "npm", "lodash", "4.17.20", "a:2");
+    add(&b, "npm", "left-pad", "1.3.0", "b:1");
+    add(&a2, "npm", "left-pad", "1.3.1", "a:9");
+    T_EQ_INT(assetidx_add(ai, "web-1", &a, &why), KB_OK);
+    T_EQ_INT(assetidx_add(ai, "web-2", &b, &why), KB_OK);
+    assetidx_drop_asset(ai, "web-1");
+    assetidx_drop_asset(ai, "nobody"); /* unknown: nothing */
+    T_EQ_INT(assetidx_dead(ai), 2);
+    T_EQ_INT(assetidx_add(ai, "web-1", &a2, &why), KB_OK);
+    struct seen s = {0};
+    T_EQ_INT(assetidx_lookup(ai, "npm", "left-pad", record, &s), KB_OK);
+    T_EQ_INT(s.n, 2);
+    T_EQ_STR(s.row[0], "web-2 npm left-pad 1.3.0 b:1");
+    T_EQ_STR(s.row[1], "web-1 npm left-pad 1.3.1 a:9");
+    memset(&s, 0, sizeof s);
+    T_EQ_INT(assetidx_lookup(ai, "npm", "lodash", record, &s), KB_OK);
+    T_EQ_INT(s.n, 0);
+    struct assetidx_stats st;
+    assetidx_stats(ai, &st);
+    T_EQ_INT(st.entries, 2);
+    inventory_release(&a);
+    inventory_release(&b);
+    inventory_release(&a2);
+    assetidx_free(ai);
+}
+
 int main(void)
 {
     T_RUN(test_lookup);
+    T_RUN(test_drop_asset);
     T_RUN(test_bounds_and_errors);
     return t_done();
 }

@@ -175,6 +175,20 @@ static void test_engine(void)
              KB_OK);
     T_EQ_INT(st.resolved, 1);
     T_CHECK(al.n == 2 && strstr(al.text[1], "\"state\":\"resolved\"") != NULL);
+    /* The advisory changes after the upgrade: the asset index holds the
+     * new inventory (its entries were replaced, not left stale). */
+    char later[sizeof ADV_XZ + 32];
+    const char *fx = strstr(ADV_XZ, "5.6.1+really5.4.5-1");
+    const char *md = strstr(ADV_XZ, "2024-03-30");
+    T_CHECK(fx && md);
+    snprintf(later, sizeof later, "%.*s2024-04-02%.*s5.6.2-1%s", (int)(md - ADV_XZ), ADV_XZ,
+             (int)(fx - md - 10), md + 10, fx + strlen("5.6.1+really5.4.5-1"));
+    T_EQ_INT(vuln_engine_put_advisory(e, "osv", later, strlen(later), &why), KB_OK);
+    T_EQ_INT(vuln_engine_advisories_changed(e, ids, 1, &st, &why), KB_OK);
+    T_EQ_INT(st.opened, 1);
+    T_CHECKF(al.n == 3 && strstr(al.text[2], "liblzma5 5.6.1+really5.4.5-1 on host-a (fixed in "
+                                              "5.6.2-1)") != NULL,
+             "%s", al.n >= 3 ? al.text[2] : "");
     /* without the release label the Debian:12 record cannot be decided */
     T_EQ_INT(vuln_engine_set_asset(e, "host-b", "host", NULL, &why), KB_OK);
     T_EQ_INT(vuln_engine_replace_inventory(e, "host-b", "dpkg", "status", STATUS, strlen(STATUS),
