@@ -2,9 +2,12 @@
 # fuzz/run.sh BUILD_DIR SECONDS — runs every BUILD_DIR/fuzz_* libFuzzer
 # binary for SECONDS each, one after the other.
 #
-# Each target keeps its corpus in BUILD_DIR/fuzz-corpus/NAME (seeded on
-# first use from ../shared/data/json/JSONTestSuite/test_parsing and from
-# examples/ when present) and writes crash reproducers to
+# Each target keeps its corpus in BUILD_DIR/fuzz-corpus/NAME, seeded on
+# first use from fuzz/seeds/NAME (without fuzz_) when that folder exists (inputs in the
+# target's own form, e.g. with its selector byte first), else from
+# ../shared/data/json/JSONTestSuite/test_parsing and from examples/ when
+# present; a target can be chosen with FUZZ_ONLY=NAME. It writes crash
+# reproducers to
 # BUILD_DIR/fuzz-artifacts/NAME/. Exits non-zero if any target crashed.
 # Knobs: FUZZ_JOBS (parallel workers per target, default 1), FUZZ_ARGS
 # (extra libFuzzer flags).
@@ -29,10 +32,14 @@ status=0
 for t in "${targets[@]}"; do
     [ -x "$t" ] && [ -f "$t" ] || continue
     name=$(basename "$t")
+    [ -n "${FUZZ_ONLY:-}" ] && [ "$name" != "$FUZZ_ONLY" ] && continue
     corpus=$BUILD/fuzz-corpus/$name
     art=$BUILD/fuzz-artifacts/$name
     mkdir -p "$corpus" "$art"
-    if [ -z "$(ls -A "$corpus")" ]; then
+    seeds=$ROOT/fuzz/seeds/${name#fuzz_}
+    if [ -z "$(ls -A "$corpus")" ] && [ -d "$seeds" ]; then
+        cp "$seeds"/* "$corpus"/
+    elif [ -z "$(ls -A "$corpus")" ]; then
         [ -d "$SUITE" ] && cp "$SUITE"/* "$corpus"/ 2>/dev/null
         if [ -d "$EXAMPLES" ]; then
             find "$EXAMPLES" -type f -size -256k | while read -r f; do
@@ -54,7 +61,7 @@ for t in "${targets[@]}"; do
     found=("$art"/crash-* "$art"/leak-* "$art"/timeout-* "$art"/oom-*)
     if [ $rc -ne 0 ] || [ ${#found[@]} -gt 0 ]; then
         echo "fuzz: $name FAILED (exit $rc); see $log and $art" >&2
-        grep -E 'ERROR|SUMMARY|fuzz_json:|fuzz_split:' "$log" | head -20 >&2
+        grep -E 'ERROR|SUMMARY|fuzz_[a-z_]*:' "$log" | head -20 >&2
         status=1
     else
         echo "fuzz: $name ok: $stats" >&2

@@ -1,0 +1,31 @@
+/*
+ * fuzz_vex.c — libFuzzer target: OpenVEX documents (openvex_parse, the
+ * import's store-free step) and OSV records (osv_parse), the first input
+ * byte choosing which.
+ * The rules checked are in check_vex.h (shared with the unit-test
+ * smoke run); a broken one aborts, which libFuzzer reports as a crash.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check_vex.h"
+#include "lib/log.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    kb_log_set_level(KB_LOG_OFF); /* refused inputs are logged; not wanted here */
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *why = fz_vex_one((const char *)data, size, NULL);
+    if (why) {
+        fprintf(stderr, "fuzz_vex: %s\n", why);
+        abort();
+    }
+    return 0;
+}
