@@ -259,7 +259,9 @@ kb_err ry_read_secret(struct ry_ctx *c, const yaml_node_t *n, const char *path, 
     kb_err e = ry_path(c, n, path, &file);
     if (e)
         return e;
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO with no writer must not hang the load (it is
+     * refused just below as not a regular file) */
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return ry_bad(c, n, path, "cannot open %s: %s", file, strerror(errno));
     char data[ROUTE_MAX_VALUE + 1];

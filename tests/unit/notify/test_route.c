@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -481,6 +482,17 @@ static void test_env_and_token_file(void)
         T_EQ_INT(route_receiver_concurrency(rs, 0), 0);
     }
     route_set_free(rs);
+    /* a FIFO with no writer is refused at once, not waited on */
+    char fifo[320], fyaml[500];
+    snprintf(fifo, sizeof fifo, "%s/pd.fifo", sub);
+    T_EQ_INT(mkfifo(fifo, 0600), 0);
+    snprintf(fyaml, sizeof fyaml, "receivers:\n  - {name: pd, type: pagerduty, token_file: %s}\n",
+             fifo);
+    struct kb_why fw = {{0}};
+    struct route_set *frs = NULL;
+    T_EQ_INT(route_load_buffer(fyaml, strlen(fyaml), "r.yaml", &frs, &fw), KB_EINVAL);
+    T_CHECK(strstr(fw.msg, "is not a regular file") != NULL);
+    unlink(fifo);
     snprintf(routes, sizeof routes, "%s/routes.yaml", sub);
     f = fopen(routes, "w");
     fputs("receivers:\n"
