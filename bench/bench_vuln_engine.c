@@ -199,8 +199,11 @@ static int cleanup(struct bench *b, int rc, const char *what, const char *msg)
 int main(int argc, char **argv)
 {
     unsigned long n = 200000, assets = 1000, pkgs = 2000, changes = 200, seed = 42;
+    bool bad = argc % 2 == 0; /* options come in pairs */
     for (int i = 1; i + 1 < argc; i += 2) {
-        unsigned long v = strtoul(argv[i + 1], NULL, 10);
+        char *end;
+        unsigned long v = strtoul(argv[i + 1], &end, 10);
+        bad = bad || *end || end == argv[i + 1];
         if (!strcmp(argv[i], "--advisories"))
             n = v;
         else if (!strcmp(argv[i], "--assets"))
@@ -211,8 +214,10 @@ int main(int argc, char **argv)
             changes = v;
         else if (!strcmp(argv[i], "--seed"))
             seed = v;
+        else
+            bad = true;
     }
-    if (!n || n > MAX_ADVISORIES || !assets || assets > MAX_ASSETS || !pkgs ||
+    if (bad || !n || n > MAX_ADVISORIES || !assets || assets > MAX_ASSETS || !pkgs ||
         pkgs > MAX_PACKAGES || !changes || changes > MAX_CHANGES) {
         fprintf(stderr, "usage: bench_vuln_engine [--advisories N<=%u] [--assets A<=%u] "
                         "[--packages P<=%u] [--changes C<=%u] [--seed S]\n",
