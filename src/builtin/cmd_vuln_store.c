@@ -4,6 +4,7 @@
  * the journal into issues (builtin/vuln_sink.h); search, list and show
  * only read (cmd_vuln_findings.c). */
 #include "builtin/cmd_vuln.h"
+#include "builtin/ingest_forward.h"
 #include "builtin/vuln_sink.h"
 
 #include "formats/alert.h"
@@ -163,6 +164,13 @@ static int inv_run(const struct kb_config *cfg, const char *asset, const char *k
     if (rc) {
         buf_release(&lj);
         return rc;
+    }
+    /* koban serve holds the journal: the inventory goes to it over HTTP */
+    char addr[256];
+    if (ingest_forward_addr(cfg->data_dir, addr, sizeof addr) == KB_OK) {
+        buf_release(&lj);
+        return vuln_inventory_forward(cfg, addr, asset, kind, format, labels, nlabels, fname,
+                                      text->p ? text->p : "", text->len);
     }
     struct vuln_sink *sink = NULL;
     char hint[512];

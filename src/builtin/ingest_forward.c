@@ -11,6 +11,7 @@
 #include "notify/http_client.h"
 #include "notify/receiver.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,11 @@ kb_err ingest_forward_addr(const char *data_dir, char *out, size_t n)
     kb_err e = KB_ENOTFOUND;
     if (json_parse(text, got, NULL, &ar, &v, NULL) == KB_OK) {
         struct kb_str http = json_str(json_get(v, "http"));
-        if (http.n && http.n < n) {
+        int64_t pid = 0;
+        /* a daemon killed without stopping leaves its file behind */
+        bool alive = json_as_int(json_get(v, "pid"), &pid) && pid > 0 &&
+                     kill((pid_t)pid, 0) == 0;
+        if (alive && http.n && http.n < n) {
             memcpy(out, http.p, http.n);
             out[http.n] = 0;
             e = KB_OK;
@@ -178,5 +183,101 @@ int ingest_forward(const struct kb_config *cfg, const char *addr, int nfiles, ch
     http_client_global_cleanup();
     printf("%zu events accepted, %zu rejected by koban serve at %s\n", f.accepted, f.rejected,
            addr);
+    return rc;
+}
+
+/* Percent-encodes s into out (RFC 3986 unreserved characters kept). */
+static void url_escape(struct buf *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+            buf_putc(out, (char)*p);
+        } else {
+            buf_putc(out, '%');
+            buf_putc(out, hex[*p >> 4]);
+            buf_putc(out, hex[*p & 15]);
+        }
+    }
+}
+
+int vuln_inventory_forward(const struct kb_config *cfg, const char *addr, const char *asset,
+                           const char *kind, const char *format, char **labels, size_t nlabels,
+                           const char *fname, const char *text, size_t len)
+{
+    struct buf url = BUF_INIT(8192);
+    buf_printf(&url, "http://%s/v1/inventory/", addr);
+    url_escape(&url, asset);
+    char sep = '?';
+    const char *keys[] = {"kind", "format", "filename"};
+    const char *vals[] = {kind, format, fname};
+    for (size_t i = 0; i < 3; i++)
+        if (vals[i]) {
+            buf_printf(&url, "%c%s=", sep, keys[i]);
+            url_escape(&url, vals[i]);
+            sep = '&';
+        }
+    if (nlabels) {
+        buf_printf(&url, "%clabels=", sep);
+        for (size_t i = 0; i < nlabels; i++) {
+            if (i)
+                buf_puts(&url, "%2C");
+            url_escape(&url, labels[i]);
+        }
+    }
+    int rc = 0;
+    struct recv_request req = {.body = BUF_INIT(len + 1)};
+    snprintf(req.method, sizeof req.method, "POST");
+    if (!url.p || url.len >= sizeof req.url) {
+        buf_release(&url);
+        return builtin_error("vuln", "inventory: the request URL is too long");
+    }
+    snprintf(req.url, sizeof req.url, "%s", url.p);
+    buf_release(&url);
+    if (cfg->http.token && *cfg->http.token)
+        recv_request_header(&req, "Authorization: Bearer %s", cfg->http.token);
+    buf_append(&req.body, text, len);
+    struct http_client *c = NULL;
+    struct http_client_opts o = {.timeout_ms = IF_TIMEOUT_MS, .max_body = 16u << 20};
+    if (http_client_global_init() != KB_OK || http_client_new(&o, &c) != KB_OK) {
+        recv_request_release(&req);
+        return builtin_error("vuln", "inventory: cannot initialise HTTP");
+    }
+    struct recv_response resp;
+    http_client_send(c, &req, &resp, NULL);
+    recv_request_release(&req);
+    struct arena ar = ARENA_INIT(32u << 20);
+    struct json_value *v = NULL;
+    bool parsed = resp.body.p && json_parse(resp.body.p, resp.body.n, NULL, &ar, &v, NULL) == KB_OK &&
+                  v->type == JSON_OBJECT;
+    if (resp.status == 0) {
+        rc = builtin_error("vuln", "inventory: koban serve did not answer: %s",
+                           resp.err ? resp.err : "?");
+    } else if (resp.status != 200 || !parsed) {
+        struct kb_str msg = parsed ? json_str(json_get(v, "error")) : KB_STR_NULL;
+        rc = builtin_error("vuln", "inventory: koban serve answered HTTP %ld%s%.*s", resp.status,
+                           msg.n ? ": " : "", (int)msg.n, msg.p ? msg.p : "");
+    } else {
+        const struct json_value *ch = json_get(v, "changes");
+        for (const struct json_value *x = ch && ch->type == JSON_ARRAY ? ch->u.child : NULL; x;
+             x = x->next) {
+            struct kb_str st = json_str(json_get(x, "state")), sev = json_str(json_get(x, "severity"));
+            struct kb_str t = json_str(json_get(x, "title"));
+            printf("  %-8.*s %-8.*s %.*s\n", (int)st.n, st.p ? st.p : "", (int)sev.n,
+                   sev.p ? sev.p : "", (int)t.n, t.p ? t.p : "");
+        }
+        int64_t pk = 0, nw = 0, up = 0, rs = 0;
+        json_as_int(json_get(v, "packages"), &pk);
+        json_as_int(json_get(v, "new"), &nw);
+        json_as_int(json_get(v, "updated"), &up);
+        json_as_int(json_get(v, "resolved"), &rs);
+        printf("%s: %lld packages; findings: %lld new, %lld updated, %lld resolved (by koban serve "
+               "at %s)\n",
+               asset, (long long)pk, (long long)nw, (long long)up, (long long)rs, addr);
+    }
+    arena_release(&ar);
+    http_client_free(c);
+    http_client_global_cleanup();
     return rc;
 }

@@ -241,21 +241,51 @@ static kb_err do_inventory(struct api_vuln *a, const char *asset, const struct w
             return fail(resp, 503, why.msg);
         }
     }
-    const char *release = web_query(req, "release");
+    const char *release = web_query(req, "release"), *lbl = web_query(req, "labels");
     if (release && (!*release || strlen(release) > 64 || !strchr(release, ':'))) {
         buf_release(&warnings);
         return fail(resp, 400, "release: an ecosystem and its release, e.g. Debian:12");
     }
-    if (kind || release) {
+    if (kind || release || lbl) {
         struct db_vuln_asset old;
         bool had = db_vuln_asset_get(vuln_triage_store(a->triage), asset, &old) == KB_OK;
-        struct buf labels = BUF_INIT(64 * 1024);
-        if (release)
-            with_label(had ? old.labels : NULL, "release", release, &labels);
+        /* the labels given replace those of the same name; the others stay */
+        struct buf cur = BUF_INIT(64 * 1024), next = BUF_INIT(64 * 1024);
+        buf_puts(&cur, had && old.labels ? old.labels : "{}");
+        kb_err le = KB_OK;
+        char lk[128], lv[256];
+        for (const char *p = lbl ? lbl : ""; *p && !le;) {
+            size_t n = strcspn(p, ",");
+            const char *eq = memchr(p, '=', n);
+            if (!eq || eq == p || (size_t)(eq - p) >= sizeof lk || n - (size_t)(eq - p) > sizeof lv)
+                le = KB_EINVAL;
+            else {
+                snprintf(lk, sizeof lk, "%.*s", (int)(eq - p), p);
+                snprintf(lv, sizeof lv, "%.*s", (int)(n - (size_t)(eq - p) - 1), eq + 1);
+                buf_reset(&next);
+                with_label(cur.p, lk, lv, &next);
+                buf_reset(&cur);
+                buf_append(&cur, next.p, next.len);
+                buf_putc(&cur, 0);
+                cur.len--;
+            }
+            p += n + (p[n] == ',');
+        }
+        if (!le && release) {
+            buf_reset(&next);
+            with_label(cur.p, "release", release, &next);
+            buf_reset(&cur);
+            buf_append(&cur, next.p, next.len);
+            buf_putc(&cur, 0);
+            cur.len--;
+        }
         const char *k2 = kind ? kind : had ? db_vuln_asset_kind_name(old.kind) : "host";
-        e = vuln_engine_set_asset(a->eng, asset, k2,
-                                  release ? labels.p : had ? old.labels : NULL, &why);
-        buf_release(&labels);
+        if (le)
+            e = kb_fail(&why, KB_EINVAL, "labels: KEY=VALUE,KEY=VALUE...");
+        else
+            e = vuln_engine_set_asset(a->eng, asset, k2, cur.p, &why);
+        buf_release(&cur);
+        buf_release(&next);
         if (had)
             db_vuln_asset_release(&old);
         if (e) {

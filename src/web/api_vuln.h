@@ -3,6 +3,7 @@
  * web_deps.route (behind http.token like the rest of /v1/):
  *
  *   POST /v1/inventory/{asset}?format=NAME&kind=host|repository&release=R
+ *        &labels=KEY=VALUE,KEY=VALUE (set those labels, keep the others)
  *        body: the inventory file (a package database, lockfile or SBOM;
  *        format detected from the content when not given). Replaces what
  *        the asset runs, re-evaluates it (vuln/vuln_engine.h), journals

@@ -15,7 +15,7 @@ import tempfile
 if len(sys.argv) > 1 and "KOBAN_BIN" not in os.environ:
     os.environ["KOBAN_BIN"] = os.path.join(os.path.abspath(sys.argv[1]), "koban")
 
-from kobantest import Daemon, Results, Skip, check, eq, koban  # noqa: E402
+from kobantest import wait_for, Daemon, Results, Skip, check, eq, koban  # noqa: E402
 
 CRIT = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"  # 10.0
 LOW_A = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L"  # 5.3 medium
@@ -263,8 +263,18 @@ def test_serve_running():
     d = Daemon(data=s.data, syslog=False, spool=False)
     try:
         d.start()
-        _, _, err = s.k("vuln", "inventory", "host-a", s.new, rc=1)
-        check("koban serve" in err and "POST /v1/inventory/host-a" in err, err)
+        # the CLI sends the inventory to the daemon, labels and all
+        _, out, err = s.k("vuln", "inventory", "host-a", s.new, "--label", "internet_facing=true",
+                          "--label", "team=infra", rc=0)
+        check("host-a: 3 packages; findings: 0 new, 0 updated, 1 resolved (by koban serve at"
+              in out, out + err)
+        check("upgraded: xz-utils 5.6.0-0.2 -> 5.6.1+really5.4.5-1" in out, out)
+        wait_for(lambda: s.issue("xz-utils")["state"] == "closed", msg="xz closed by the daemon")
+        import sqlite3
+        db = sqlite3.connect(os.path.join(s.data, "koban.db"))
+        (labels,) = db.execute("SELECT labels FROM vuln_asset WHERE name = 'host-a'").fetchone()
+        db.close()
+        eq(json.loads(labels), {"internet_facing": "true", "team": "infra"})
         # triage writes the store directly: fine while serve runs
         curl = s.issue("curl")
         s.k("vuln", "triage", str(curl["id"]), "--status", "under_investigation")
