@@ -6,6 +6,7 @@
 #include "store/db.h"
 
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,7 +53,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "koban: '%s' is not a koban command. See 'koban --help'.\n", cmd);
         return 2;
     }
-    for (int i = 2; i < argc; i++)
+    /* `koban vuln sync --help`: vuln's subcommands explain themselves */
+    bool subcommand_help = !strcmp(cmd, "vuln") && argc > 2 && argv[2][0] != '-';
+    for (int i = 2; i < argc && !subcommand_help; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(b->usage, stdout);
             return 0;

@@ -357,7 +357,8 @@ static int state_load(struct mirror *m)
     return rc;
 }
 
-static int usage(void)
+/* The usage on f; 0 when asked for (--help, stdout), else 2. */
+static int usage_to(FILE *f)
 {
     fputs("usage: koban vuln sync [--mirror DIR | --config FILE --data-dir DIR]\n"
           "         [--feed NAME]... [--offline SRC]\n"
@@ -372,8 +373,13 @@ static int usage(void)
           "feeds: osv nvd ghsa jvn kev epss (all when no --feed). Keys may also come\n"
           "from KOBAN_NVD_API_KEY and KOBAN_GITHUB_TOKEN. Exit 0: every feed synced;\n"
           "1: some feed failed (the others are written); 2: usage.\n",
-          stderr);
-    return 2;
+          f);
+    return f == stdout ? 0 : 2;
+}
+
+static int usage(void)
+{
+    return usage_to(stderr);
 }
 
 /* "FEED=REST": the feed's id and REST; false when malformed. */
@@ -501,7 +507,8 @@ static int parse_args(int argc, char **argv, struct feed_config *c, const char *
             break;
         }
         case 'h':
-            return usage();
+            usage_to(stdout);
+            return -1; /* done: the caller exits 0 */
         default:
             return usage();
         }
@@ -575,10 +582,10 @@ int cmd_vuln_sync(int argc, char **argv)
             rc = vuln_sync_store(&cfg, &c, offline);
         config_release(&cfg);
         free(mem);
-        return rc;
+        return rc < 0 ? 0 : rc;
     }
     if (rc)
-        return rc;
+        return rc < 0 ? 0 : rc;
     if (offline && inside(dir, offline))
         return builtin_error("vuln sync", "--mirror %s is inside --offline %s", dir, offline), 2;
     struct mirror *m = kb_calloc(1, sizeof *m);
