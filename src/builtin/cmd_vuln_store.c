@@ -68,12 +68,29 @@ static kb_err inv_alert(void *ctx, const char *json, size_t len)
     return vuln_sink_alert(p->sink, json, len);
 }
 
-/* The labels as a JSON object from "k=v" strings into out. */
-static int labels_json(char **kv, size_t n, struct buf *out)
+/* The labels as a JSON object into out: those of old (a JSON object, or
+ * NULL) that the "k=v" strings do not name, then the strings'. */
+static int labels_json(const char *old, char **kv, size_t n, struct buf *out)
 {
     struct jw w;
     jw_init(&w, out);
     jw_obj_begin(&w);
+    struct arena ar = ARENA_INIT(64u << 10);
+    struct json_value *v = NULL;
+    if (old && json_parse(old, strlen(old), NULL, &ar, &v, NULL) == KB_OK &&
+        v->type == JSON_OBJECT)
+        for (const struct json_value *m = v->u.child; m; m = m->next) {
+            bool named = false;
+            for (size_t i = 0; i < n && !named; i++)
+                named = strncmp(kv[i], m->key, m->key_len) == 0 && kv[i][m->key_len] == '=';
+            if (named || m->type != JSON_STRING)
+                continue;
+            char key[256];
+            snprintf(key, sizeof key, "%.*s", (int)m->key_len, m->key);
+            jw_key(&w, key);
+            jw_kstr(&w, json_str(m));
+        }
+    arena_release(&ar);
     for (size_t i = 0; i < n; i++) {
         char *eq = strchr(kv[i], '=');
         if (!eq || eq == kv[i])
@@ -158,7 +175,7 @@ static int inv_run(const struct kb_config *cfg, const char *asset, const char *k
                    size_t nlabels, const char *format, const char *fname, const struct buf *text)
 {
     struct buf lj = BUF_INIT(64 * 1024);
-    int rc = nlabels ? labels_json(labels, nlabels, &lj) : 0;
+    int rc = nlabels ? labels_json(NULL, labels, nlabels, &lj) : 0;
     if (!rc)
         rc = inv_check(format, fname, text);
     if (rc) {
@@ -200,6 +217,10 @@ static int inv_run(const struct kb_config *cfg, const char *asset, const char *k
         /* keep what the asset had for the part not given */
         struct db_vuln_asset a;
         bool had = db_vuln_asset_get(vuln_triage_store(tr), asset, &a) == KB_OK;
+        if (nlabels && had) { /* the labels named replace theirs; the others stay */
+            buf_reset(&lj);
+            labels_json(a.labels, labels, nlabels, &lj);
+        }
         e = vuln_engine_set_asset(eng, asset, kind ? kind : had ? db_vuln_asset_kind_name(a.kind)
                                                                 : "host",
                                   nlabels ? lj.p : had ? a.labels : NULL, &why);

@@ -241,6 +241,13 @@ def test_severity_policies():
         eq(s.issue("curl")["severity"], "medium")
         _, out, _ = s.k("vuln", "inventory", "host-a", s.old, "--label", "internet_facing=false")
         eq(s.issue("xz-utils")["severity"], "medium")
+        # a label given keeps the asset's others
+        s.k("vuln", "inventory", "host-a", s.old, "--label", "team=infra")
+        import sqlite3
+        db = sqlite3.connect(os.path.join(s.data, "koban.db"))
+        (labels,) = db.execute("SELECT labels FROM vuln_asset WHERE name = 'host-a'").fetchone()
+        db.close()
+        eq(json.loads(labels), {"internet_facing": "false", "team": "infra"})
         _, out, _ = s.k("vuln", "inventory", "edge-1", s.old, "--label", "internet_facing=true")
         eq(s.issue_on("xz-utils", "edge-1")["severity"], "high")
         eq(s.issue_on("curl", "edge-1")["severity"], "medium")
