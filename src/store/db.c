@@ -136,6 +136,17 @@ kb_err issue_state_parse(const char *s, int *out)
     return KB_EINVAL;
 }
 
+kb_err db_autocheckpoint(struct db *db, int pages)
+{
+    return sqlite3_wal_autocheckpoint(db->h, pages < 0 ? 0 : pages) == SQLITE_OK ? KB_OK : KB_EDB;
+}
+
+kb_err db_checkpoint(struct db *db)
+{
+    int rc = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? KB_OK : KB_EDB;
+}
+
 const char *db_errmsg(struct db *db)
 {
     return sqlite3_errmsg(db->h);

@@ -62,6 +62,14 @@ void db_use_gate(struct db *db, struct db_gate *g);
 kb_err db_begin(struct db *db);
 kb_err db_commit(struct db *db);
 void db_rollback(struct db *db);
+/* WAL checkpoints. By default a connection whose commit fills the WAL past
+ * 1,000 pages checkpoints inside that commit (two fsyncs). A connection
+ * whose commits must stay short (the vulnerability engine's) turns that
+ * off with db_autocheckpoint(db, 0) and someone calls db_checkpoint
+ * (PASSIVE: never waits for readers or writers) from a background chore. */
+kb_err db_autocheckpoint(struct db *db, int pages);
+kb_err db_checkpoint(struct db *db);
+
 /* The last SQLite error message (for logs). */
 const char *db_errmsg(struct db *db);
 

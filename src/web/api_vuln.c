@@ -50,6 +50,9 @@ kb_err api_vuln_new(const char *db_path, struct intake *intake, struct journal *
         e = db_open(db_path, DB_CLIENT, 8, &a->db, why);
     if (!e) {
         db_use_gate(a->db, gate);
+        /* an advisory change or an inventory must not pay for a checkpoint
+         * (two fsyncs); api_vuln_tick checkpoints instead */
+        db_autocheckpoint(a->db, 0);
         struct vuln_triage_opts to = {.obs = &a->obs};
         e = vuln_triage_open(a->db, &to, &a->triage);
         if (e)
@@ -364,6 +367,8 @@ kb_err api_vuln_tick(struct api_vuln *a, int64_t now_ms, size_t *reopened, struc
     size_t n = 0;
     kb_err e = a->triage ? vuln_triage_expire(a->triage, now_ms, NULL, &n, why)
                          : kb_fail(why, KB_ECLOSED, "vulnerability store unavailable");
+    if (!e)
+        db_checkpoint(a->db); /* what its commits left in the WAL */
     if (!e && a->nt && n)
         notifier_committed(a->nt); /* wake the delivery for the reopen jobs */
     pthread_mutex_unlock(&a->mu);

@@ -23,8 +23,10 @@
  * on the first inventory; advisories stored later by another process are
  * seen after a restart.
  *
- * api_vuln_tick expires triage (vuln_triage_expire): the daemon calls it
- * every minute.
+ * api_vuln_tick expires triage (vuln_triage_expire) and checkpoints the
+ * WAL its connection wrote (that connection does not checkpoint inside
+ * its commits, so an advisory change never pays two fsyncs): the daemon
+ * calls it every minute.
  *
  * Ownership: api_vuln_new returns an object freed with api_vuln_free; it
  * owns its own SQLite connection (serialised by a mutex, its write
