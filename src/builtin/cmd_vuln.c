@@ -413,6 +413,7 @@ static int vc_file(struct vc *v, const struct advidx *idx, const struct vc_opts 
             break;
         }
     }
+    v->pkg = NULL; /* it pointed into inv */
     *npkgs += inv.n;
     inventory_release(&inv);
     return rc;
