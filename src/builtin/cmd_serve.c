@@ -87,6 +87,8 @@ static kb_err daemon_route(void *ctx, const struct web_request *req, struct web_
     }
     kb_err e = api_vuln_route(d->vuln, req, resp);
     if (e == KB_ENOTFOUND)
+        e = vuln_service_route(d->vulns, req, resp);
+    if (e == KB_ENOTFOUND)
         e = api_incidents_route(d->incidents_api, req, resp);
     if (e != KB_ENOTFOUND)
         return e;

@@ -4,8 +4,11 @@
  * `koban vuln advisory add` does; builtin/vuln_sink.h). */
 #include "builtin/builtin.h"
 #include "builtin/cmd_vuln.h"
+#include "builtin/ingest_forward.h"
 #include "builtin/vuln_sink.h"
+#include "lib/json.h"
 #include "notify/http_client.h"
+#include "notify/receiver.h"
 #include "store/db.h"
 #include "vuln/feed.h"
 #include "vuln/vuln_engine.h"
@@ -42,11 +45,83 @@ static void on_progress(void *ctx, const char *feed, int64_t done, int64_t total
     p->shown = true;
 }
 
+/* GET or POST /v1/vuln/sync on the daemon; the answer's JSON parsed into
+ * ar. 0, or an exit code after printing. */
+static int remote(struct http_client *hc, const struct kb_config *cfg, const char *addr,
+                  const char *method, struct arena *ar, struct json_value **v)
+{
+    struct recv_request req = {.body = BUF_INIT(64)};
+    snprintf(req.method, sizeof req.method, "%s", method);
+    snprintf(req.url, sizeof req.url, "http://%s/v1/vuln/sync", addr);
+    if (cfg->http.token && *cfg->http.token)
+        recv_request_header(&req, "Authorization: Bearer %s", cfg->http.token);
+    struct recv_response resp;
+    http_client_send(hc, &req, &resp, NULL);
+    recv_request_release(&req);
+    if (resp.status != 200 && resp.status != 202)
+        return builtin_error("vuln sync", "koban serve at %s answered %s%ld%s%s", addr,
+                             resp.status ? "HTTP " : "", resp.status,
+                             resp.err ? ": " : "", resp.err ? resp.err : "");
+    if (!resp.body.p || json_parse(resp.body.p, resp.body.n, NULL, ar, v, NULL) != KB_OK ||
+        (*v)->type != JSON_OBJECT)
+        return builtin_error("vuln sync", "koban serve at %s: unreadable answer", addr);
+    return 0;
+}
+
+#define VS_REMOTE_MAX_S (6 * 3600) /* a whole sync's bound (feed.h: 6 h per feed) */
+
+/* koban serve holds the journal: ask it to sync (with its koban.yaml's
+ * feeds) and wait for the run to end. */
+static int sync_remote(const struct kb_config *cfg, const char *addr)
+{
+    struct http_client *hc = NULL;
+    struct http_client_opts o = {.timeout_ms = 30000, .max_body = 64 * 1024};
+    if (http_client_global_init() != KB_OK || http_client_new(&o, &hc) != KB_OK)
+        return builtin_error("vuln sync", "cannot initialise HTTP");
+    fprintf(stderr, "koban vuln sync: koban serve runs on this data_dir: it syncs (feeds from its "
+                    "koban.yaml)\n");
+    struct arena ar = ARENA_INIT(1 << 20);
+    struct json_value *v = NULL;
+    int64_t runs = 0;
+    int rc = remote(hc, cfg, addr, "POST", &ar, &v);
+    if (!rc)
+        json_as_int(json_get(v, "runs"), &runs);
+    bool waiting = rc == 0;
+    for (int i = 0; waiting && i < VS_REMOTE_MAX_S; i++) {
+        sleep(1);
+        arena_reset(&ar);
+        if ((rc = remote(hc, cfg, addr, "GET", &ar, &v)) != 0)
+            break;
+        int64_t now_runs = 0;
+        json_as_int(json_get(v, "runs"), &now_runs);
+        const struct json_value *busy = json_get(v, "syncing"), *req = json_get(v, "requested");
+        if (now_runs > runs && !(busy && busy->type == JSON_TRUE) &&
+            !(req && req->type == JSON_TRUE)) {
+            struct kb_str msg = json_str(json_get(v, "last_message"));
+            const struct json_value *ok = json_get(v, "last_ok");
+            printf("%.*s (by koban serve at %s)\n", (int)msg.n, msg.p ? msg.p : "", addr);
+            rc = ok && ok->type == JSON_TRUE ? 0 : 1;
+            waiting = false;
+        }
+    }
+    if (waiting)
+        rc = builtin_error("vuln sync", "koban serve at %s did not finish within %d s", addr,
+                           VS_REMOTE_MAX_S);
+    arena_release(&ar);
+    http_client_free(hc);
+    http_client_global_cleanup();
+    return rc;
+}
+
 int vuln_sync_store(const struct kb_config *cfg, const struct feed_config *c, const char *offline)
 {
+    char addr[256];
+    if (!offline && ingest_forward_addr(cfg->data_dir, addr, sizeof addr) == KB_OK)
+        return sync_remote(cfg, addr);
     struct vuln_sink *sink = NULL;
     int rc = vuln_sink_open("sync", cfg,
-                            "set vuln.sync_interval_s and let it sync, or stop it first", &sink);
+                            "without --offline the sync is handed to it; for files, stop it first",
+                            &sink);
     struct db *db = NULL;
     struct vuln_triage *tr = NULL;
     struct vuln_engine *eng = NULL;

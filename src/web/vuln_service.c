@@ -2,6 +2,7 @@
  * (vuln_service.h). */
 #include "web/vuln_service.h"
 
+#include "lib/jsonw.h"
 #include "lib/log.h"
 #include "notify/http_client.h"
 #include "store/db.h"
@@ -30,6 +31,10 @@ struct vuln_service {
     pthread_mutex_t mu; /* stop, with cv */
     pthread_cond_t cv;
     bool stop, running, http;
+    /* on-demand syncs (POST /v1/vuln/sync), under mu */
+    bool sync_requested, syncing, last_ok;
+    int64_t runs, last_end_ms;
+    char last_msg[512];
     atomic_uint_fast64_t sync_ok, sync_failed, reopened;
 };
 
@@ -40,7 +45,7 @@ static void warn(void *ctx, const char *feed, const char *msg)
     log_warn("vulnerability feed", "feed=%s msg=%s", feed, kb_logq(q, sizeof q, msg));
 }
 
-static void sync_once(struct vuln_service *s)
+static void sync_once(struct vuln_service *s, bool *ok, char *msg, size_t msgn)
 {
     struct db *db = NULL;
     struct kb_why why = {{0}};
@@ -70,14 +75,21 @@ static void sync_once(struct vuln_service *s)
     if (fs)
         vuln_feed_store_get_stats(fs, &st);
     char q[600];
+    *ok = e == KB_OK;
     if (e) {
         atomic_fetch_add(&s->sync_failed, 1);
         log_error("vulnerability feeds sync failed", "stored=%lld err=%s", (long long)st.stored,
                   kb_logq(q, sizeof q, why.msg[0] ? why.msg : kb_strerror(e)));
+        snprintf(msg, msgn, "failed after %lld advisories stored: %s", (long long)st.stored,
+                 why.msg[0] ? why.msg : kb_strerror(e));
     } else {
         atomic_fetch_add(&s->sync_ok, 1);
         log_info("vulnerability feeds synced", "stored=%lld refused=%lld new=%zu resolved=%zu",
                  (long long)st.stored, (long long)st.refused, st.eval.opened, st.eval.resolved);
+        snprintf(msg, msgn, "%lld advisories stored, %lld refused; findings: %zu new, %zu "
+                            "updated, %zu resolved",
+                 (long long)st.stored, (long long)st.refused, st.eval.opened, st.eval.updated,
+                 st.eval.resolved);
     }
     vuln_feed_store_free(fs);
     db_close(db);
@@ -87,7 +99,7 @@ static void sync_once(struct vuln_service *s)
 static bool wait_until(struct vuln_service *s, int64_t until)
 {
     pthread_mutex_lock(&s->mu);
-    while (!s->stop && kb_now_ms() < until) {
+    while (!s->stop && !s->sync_requested && kb_now_ms() < until) {
         struct timespec ts = {.tv_sec = (time_t)(until / 1000),
                               .tv_nsec = (long)(until % 1000) * 1000000L};
         pthread_cond_timedwait(&s->cv, &s->mu, &ts);
@@ -117,9 +129,24 @@ static void *run(void *arg)
             }
             next_tick = now + VS_TICK_MS;
         }
-        if (now >= next_sync) {
-            sync_once(s);
-            next_sync = kb_now_ms() + s->interval_ms;
+        pthread_mutex_lock(&s->mu);
+        bool asked = s->sync_requested;
+        s->sync_requested = false;
+        s->syncing = asked || now >= next_sync;
+        pthread_mutex_unlock(&s->mu);
+        if (s->syncing) {
+            bool ok = false;
+            char msg[512];
+            sync_once(s, &ok, msg, sizeof msg);
+            pthread_mutex_lock(&s->mu);
+            s->syncing = false;
+            s->last_ok = ok;
+            s->runs++;
+            s->last_end_ms = kb_now_ms();
+            snprintf(s->last_msg, sizeof s->last_msg, "%s", msg);
+            pthread_mutex_unlock(&s->mu);
+            if (!asked || now >= next_sync)
+                next_sync = s->interval_ms ? kb_now_ms() + s->interval_ms : INT64_MAX;
         }
     }
     return NULL;
@@ -146,11 +173,11 @@ kb_err vuln_service_start(const struct kb_config *cfg, const char *db_path, stru
     atomic_init(&s->sync_ok, 0);
     atomic_init(&s->sync_failed, 0);
     atomic_init(&s->reopened, 0);
-    if (s->interval_ms && http_client_global_init() != KB_OK) {
+    if (http_client_global_init() != KB_OK) {
         vuln_service_stop(s);
         return kb_fail(why, KB_EIO, "vulnerability service: cannot initialise HTTP");
     }
-    s->http = s->interval_ms != 0;
+    s->http = true;
     if (pthread_create(&s->thread, NULL, run, s) != 0) {
         vuln_service_stop(s);
         return kb_fail(why, KB_EIO, "vulnerability service: cannot start its thread");
@@ -190,4 +217,40 @@ kb_err vuln_service_metrics(struct vuln_service *s, struct buf *out)
                       (unsigned long long)atomic_load(&s->sync_ok),
                       (unsigned long long)atomic_load(&s->sync_failed),
                       (unsigned long long)atomic_load(&s->reopened));
+}
+
+kb_err vuln_service_route(void *ctx, const struct web_request *req, struct web_response *resp)
+{
+    struct vuln_service *s = ctx;
+    if (!s || strcmp(req->path, "/v1/vuln/sync") != 0)
+        return KB_ENOTFOUND;
+    bool post = strcmp(req->method, "POST") == 0;
+    if (!post && strcmp(req->method, "GET") != 0) {
+        resp->status = 405;
+        buf_puts(&resp->body, "{\"error\":\"use GET or POST\"}");
+        return KB_OK;
+    }
+    pthread_mutex_lock(&s->mu);
+    if (post && !s->syncing) {
+        s->sync_requested = true;
+        pthread_cond_broadcast(&s->cv);
+    }
+    struct jw w;
+    jw_init(&w, &resp->body);
+    jw_obj_begin(&w);
+    jw_key(&w, "requested");
+    jw_bool(&w, s->sync_requested);
+    jw_key(&w, "syncing");
+    jw_bool(&w, s->syncing);
+    jw_kv_int(&w, "runs", s->runs);
+    jw_key(&w, "last_ok");
+    if (s->runs)
+        jw_bool(&w, s->last_ok);
+    else
+        jw_null(&w);
+    jw_kv_str(&w, "last_message", s->runs ? s->last_msg : NULL);
+    jw_obj_end(&w);
+    pthread_mutex_unlock(&s->mu);
+    resp->status = post ? 202 : 200;
+    return jw_finish(&w);
 }

@@ -690,9 +690,58 @@ def test_serve_syncs_on_schedule():
         env.close()
 
 
+def test_sync_handed_to_serve():
+    """koban vuln sync while koban serve runs on the data_dir (no schedule):
+    the daemon syncs at once with its koban.yaml's feeds, the command waits
+    for the run and prints what it did."""
+    from kobantest import Daemon, wait_for
+    env = Env()
+    d = None
+    try:
+        rec = {"id": "GHSA-test-0003", "modified": "2024-01-02T00:00:00Z",
+               "aliases": ["CVE-2099-0003"],
+               "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
+                             "ranges": [{"type": "SEMVER",
+                                         "events": [{"introduced": "0"}, {"fixed": "1.3.1"}]}]}]}
+        env.fake.put("/npm/all.zip", make_zip({rec["id"]: json.dumps(rec).encode()}))
+        env.fake.put("/npm/modified_id.csv", "2024-01-02T00:00:00Z,GHSA-test-0003\n")
+        cfg = os.path.join(env.dir, "koban.yaml")
+        with open(cfg, "w") as f:
+            f.write(f'http:\n  token: "t0k"\nvuln:\n  feeds: "osv"\n  osv_ecosystems: "npm"\n'
+                    f'  osv_url: "{env.fake.url}"\n')
+        data = os.path.join(env.dir, "var")
+        d = Daemon(data=data, config=cfg, syslog=False, spool=False).start()
+        lock = json.dumps({"name": "app", "lockfileVersion": 3, "packages": {
+            "": {"name": "app"}, "node_modules/left-pad": {"version": "1.3.0"}}})
+        lf = os.path.join(env.dir, "package-lock.json")
+        with open(lf, "w") as f:
+            f.write(lock)
+        rc, out, err = koban("vuln", "inventory", "app", lf, "--kind", "repository",
+                             "--config", cfg, "--data-dir", data)
+        eq(rc, 0, out + err)
+        eq(env.fake.seen(), [], "no sync before it is asked for")
+        rc, out, err = koban("vuln", "sync", "--config", cfg, "--data-dir", data, timeout=120)
+        eq(rc, 0, out + err)
+        check("1 advisories stored" in out and "findings: 1 new" in out and "by koban serve at"
+              in out, out)
+        wait_for(lambda: [i for i in d.issues("--state", "all") if i["source"] == "vuln"],
+                 timeout=30, msg="the issue from the handed-over sync")
+        eq(d.metrics().get('koban_vuln_sync_runs_total{result="ok"}'), 1.0)
+        rc, out, err = koban("vuln", "sync", "--offline", env.dir, "--config", cfg,
+                             "--data-dir", data)
+        eq(rc, 1)
+        check("stop it first" in err, err)
+    finally:
+        if d:
+            d.stop()
+            d.cleanup()
+        env.close()
+
+
 if __name__ == "__main__":
     r = Results()
-    for t in (test_usage, test_sync_into_store, test_serve_syncs_on_schedule, test_osv_archive_then_incremental, test_osv_failure_keeps_cursor,
+    for t in (test_usage, test_sync_into_store, test_serve_syncs_on_schedule,
+              test_sync_handed_to_serve, test_osv_archive_then_incremental, test_osv_failure_keeps_cursor,
               test_nvd_windows_and_pages, test_429_then_success, test_truncated_body_retried,
               test_hang_times_out_other_feed_completes, test_kev_etag, test_epss_etag,
               test_epss_into_store,
