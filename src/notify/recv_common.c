@@ -229,3 +229,33 @@ bool recv_http_common(const struct recv_response *resp, struct recv_result *out,
         recv_set(out, RECV_FAIL, -1, "%s: HTTP %ld: %s", what, st, snip);
     return false;
 }
+
+bool recv_repo_ok(const char *s)
+{
+    size_t n = strlen(s), slashes = 0, at = 0;
+    if (n < 3 || n > 200)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == '/') {
+            slashes++;
+            at = i;
+        } else if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                     (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.')) {
+            return false;
+        }
+    }
+    return slashes == 1 && at > 0 && at < n - 1;
+}
+
+kb_err recv_github_check(const struct recv_config *c, struct kb_why *why)
+{
+    if (!c->token || !*c->token)
+        return kb_fail(why, KB_EINVAL, "receiver %s: token is required", c->name);
+    if (!c->repo || !*c->repo)
+        return kb_fail(why, KB_EINVAL, "receiver %s: repo is required (\"owner/name\")", c->name);
+    if (!recv_repo_ok(c->repo))
+        return kb_fail(why, KB_EINVAL, "receiver %s: repo: \"%s\" is not \"owner/name\"", c->name,
+                       c->repo);
+    return KB_OK;
+}

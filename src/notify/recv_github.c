@@ -162,37 +162,14 @@ struct gh_state {
     int64_t creating; /* ms: a CREATE was sent and its answer not seen; 0 none */
 };
 
-static bool repo_ok(const char *s)
-{
-    size_t n = strlen(s), slash = 0, at = 0;
-    if (n < 3 || n > 200)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '/') {
-            slash++;
-            at = i;
-        } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                     c == '-' || c == '_' || c == '.')) {
-            return false;
-        }
-    }
-    return slash == 1 && at > 0 && at < n - 1;
-}
-
 static kb_err gh_init(const struct recv_config *c, void **data, struct kb_why *why)
 {
     *data = NULL;
-    if (!c->token || !*c->token)
-        return kb_fail(why, KB_EINVAL, "receiver %s: token is required", c->name);
-    if (!c->repo || !*c->repo)
-        return kb_fail(why, KB_EINVAL, "receiver %s: repo is required (\"owner/name\")", c->name);
-    if (!repo_ok(c->repo))
-        return kb_fail(why, KB_EINVAL, "receiver %s: repo: \"%s\" is not \"owner/name\"", c->name,
-                       c->repo);
+    kb_err e = recv_github_check(c, why);
+    if (e)
+        return e;
     struct gh *g = kb_calloc(1, sizeof *g);
-    kb_err e =
-        tmpl_set_load(gh_templates, KB_ARRAY_LEN(gh_templates), c->templates_dir, &g->tmpls, why);
+    e = tmpl_set_load(gh_templates, KB_ARRAY_LEN(gh_templates), c->templates_dir, &g->tmpls, why);
     if (e) {
         free(g);
         return e;

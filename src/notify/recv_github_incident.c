@@ -517,35 +517,10 @@ done:
     arena_release(&a);
 }
 
-static bool repo_ok(const char *s)
-{
-    size_t n = strlen(s), slash = 0, at = 0;
-    if (n < 3 || n > 200)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '/') {
-            slash++;
-            at = i;
-        } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                     c == '-' || c == '_' || c == '.')) {
-            return false;
-        }
-    }
-    return slash == 1 && at > 0 && at < n - 1;
-}
-
 static kb_err gi_init(const struct recv_config *c, void **data, struct kb_why *why)
 {
     *data = NULL;
-    if (!c->token || !*c->token)
-        return kb_fail(why, KB_EINVAL, "receiver %s: token is required", c->name);
-    if (!c->repo || !*c->repo)
-        return kb_fail(why, KB_EINVAL, "receiver %s: repo is required (\"owner/name\")", c->name);
-    if (!repo_ok(c->repo))
-        return kb_fail(why, KB_EINVAL, "receiver %s: repo: \"%s\" is not \"owner/name\"", c->name,
-                       c->repo);
-    return KB_OK;
+    return recv_github_check(c, why);
 }
 
 const struct recv_ops recv_github_incident_ops = {

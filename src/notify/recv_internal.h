@@ -80,6 +80,13 @@ bool recv_http_common(const struct recv_response *resp, struct recv_result *out,
 /* The first bytes of a body as printable ASCII, for reasons and logs. */
 void recv_body_snippet(struct kb_str body, char *out, size_t n);
 
+/* A GitHub repository "owner/name": one slash, letters, digits, '-', '_'
+ * and '.', 3 to 200 characters. */
+bool recv_repo_ok(const char *repo);
+/* What both GitHub receiver types need: a token and a repo of that shape.
+ * KB_EINVAL with why naming the receiver and the field. */
+kb_err recv_github_check(const struct recv_config *c, struct kb_why *why);
+
 /* HMAC-SHA256 of msg with key, as 64 lower-case hex digits + NUL
  * (recv_webhook.c: the one file that uses libcrypto). */
 kb_err recv_webhook_sign(const void *key, size_t keylen, const void *msg, size_t n, char hex[65]);

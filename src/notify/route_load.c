@@ -7,6 +7,7 @@
  * node linking its first child and next sibling by index), so that
  * growing the array while recursing never invalidates what a caller holds.
  */
+#include "notify/recv_internal.h"
 #include "notify/route_internal.h"
 
 #include <errno.h>
@@ -66,25 +67,6 @@ static bool name_ok(const char *s)
 static bool http_url(const char *u)
 {
     return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
-}
-
-/* The same shape the github receiver requires: owner/name, one slash. */
-static bool repo_ok(const char *s)
-{
-    size_t n = strlen(s), slashes = 0, at = 0;
-    if (n < 3 || n > 200)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (ch == '/') {
-            slashes++;
-            at = i;
-        } else if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                     (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.')) {
-            return false;
-        }
-    }
-    return slashes == 1 && at > 0 && at < n - 1;
 }
 
 /* An optional URL-valued key. */
@@ -224,7 +206,7 @@ static kb_err parse_receiver(struct loader *L, const yaml_node_t *row, size_t id
     case T_GITHUB:
     case T_GITHUB_INCIDENT:
         missing = !c->token ? "token" : !c->repo ? "repo (\"owner/name\")" : NULL;
-        if (!missing && !repo_ok(c->repo)) {
+        if (!missing && !recv_repo_ok(c->repo)) {
             snprintf(path, sizeof path, "%s.repo", where);
             return ry_bad(y, ry_get(y, row, "repo"), path, "'%s' is not \"owner/name\"", c->repo);
         }
