@@ -322,35 +322,6 @@ kb_err feed_kev_body(struct feed_run *r, const char *body, size_t len, struct kb
 
 kb_err feed_kev_sync(struct feed_run *r, struct kb_why *why)
 {
-    char etag[FEED_STATE_MAX], lm[FEED_STATE_MAX], h1[FEED_STATE_MAX + 32], h2[FEED_STATE_MAX + 32],
-        url[RECV_URL_MAX];
-    const char *hdr[2];
-    size_t nh = 0;
-    if (feed_state_get(r, "etag", etag, sizeof etag)) {
-        snprintf(h1, sizeof h1, "If-None-Match: %s", etag);
-        hdr[nh++] = h1;
-    }
-    if (feed_state_get(r, "last_modified", lm, sizeof lm)) {
-        snprintf(h2, sizeof h2, "If-Modified-Since: %s", lm);
-        hdr[nh++] = h2;
-    }
-    snprintf(url, sizeof url, "%s/feeds/known_exploited_vulnerabilities.json", r->o.base_url);
-    struct recv_response resp;
-    kb_err e = feed_get(r, url, hdr, nh, NULL, &resp, why);
-    if (e != KB_OK)
-        return e;
-    if (resp.status == 304) {
-        r->res->not_modified = true;
-        return KB_OK;
-    }
-    /* Copied: the sink's state_set may not touch the client, but the
-     * values must outlive the parse. */
-    snprintf(etag, sizeof etag, "%s", resp.etag ? resp.etag : "");
-    snprintf(lm, sizeof lm, "%s", resp.last_modified ? resp.last_modified : "");
-    if ((e = feed_kev_body(r, resp.body.p, resp.body.n, why)) != KB_OK)
-        return e;
-    feed_progress(r, r->res->kev, r->res->kev);
-    if ((e = feed_state_set(r, "etag", etag[0] ? etag : NULL, why)) != KB_OK)
-        return e;
-    return feed_state_set(r, "last_modified", lm[0] ? lm : NULL, why);
+    return feed_catalog_sync(r, "/feeds/known_exploited_vulnerabilities.json", feed_kev_body,
+                             &r->res->kev, why);
 }

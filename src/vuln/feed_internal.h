@@ -46,6 +46,16 @@ kb_err feed_epss_sync(struct feed_run *r, struct kb_why *why);
 kb_err feed_get(struct feed_run *r, const char *url, const char *const *headers, size_t nh,
                 const long *ok_status, struct recv_response *resp, struct kb_why *why);
 
+/* A catalog published whole (KEV, EPSS): GETs base_url + path with
+ * If-None-Match / If-Modified-Since from the feed's state ("etag",
+ * "last_modified"); a 304 marks the result not modified; otherwise body()
+ * delivers the answer, *done (the count body advances) is shown as
+ * progress, and the answer's ETag and Last-Modified become the new state. */
+kb_err feed_catalog_sync(struct feed_run *r, const char *path,
+                         kb_err (*body)(struct feed_run *r, const char *body, size_t len,
+                                        struct kb_why *why),
+                         const int64_t *done, struct kb_why *why);
+
 /* Appends s percent-encoded for a URL path segment or query value. */
 kb_err feed_url_escape(struct buf *b, const char *s);
 
