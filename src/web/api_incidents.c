@@ -50,24 +50,11 @@ void api_incidents_free(struct api_incidents *a)
     free(a);
 }
 
-static kb_err fail(struct web_response *resp, unsigned status, const char *msg)
-{
-    resp->status = status;
-    buf_reset(&resp->body);
-    struct jw w;
-    jw_init(&w, &resp->body);
-    jw_obj_begin(&w);
-    jw_kv_str(&w, "error", msg);
-    jw_obj_end(&w);
-    jw_finish(&w);
-    return KB_EINVAL;
-}
-
 /* A model error as an answer: unknown things 404, refused input 400. */
 static kb_err model_fail(struct web_response *resp, kb_err e, const struct kb_why *why)
 {
     const char *msg = why->msg[0] ? why->msg : kb_strerror(e);
-    return fail(resp, e == KB_ENOTFOUND ? 404 : e == KB_EINVAL || e == KB_EEXIST ? 400 : 500, msg);
+    return web_fail(resp, e == KB_ENOTFOUND ? 404 : e == KB_EINVAL || e == KB_EEXIST ? 400 : 500, msg);
 }
 
 /* The body as a JSON object (an empty body is {}). */
@@ -79,7 +66,7 @@ static kb_err body(const struct web_request *req, struct arena *ar, struct json_
     struct json_error je = {0};
     struct json_limits lim = {.max_depth = 8, .max_bytes = AI_BODY_MAX};
     if (json_parse(text, len, &lim, ar, root, &je) != KB_OK || (*root)->type != JSON_OBJECT)
-        return fail(resp, 400, "body: expected a JSON object");
+        return web_fail(resp, 400, "body: expected a JSON object");
     return KB_OK;
 }
 
@@ -115,16 +102,16 @@ static kb_err show(struct api_incidents *a, int64_t id, unsigned status, struct 
     struct db_incident r;
     kb_err e = db_incident_get(a->db, id, &r);
     if (e == KB_ENOTFOUND)
-        return fail(resp, 404, "no such incident");
+        return web_fail(resp, 404, "no such incident");
     if (e)
-        return fail(resp, 500, "store error");
+        return web_fail(resp, 500, "store error");
     buf_reset(&resp->body);
     struct jw w;
     jw_init(&w, &resp->body);
     e = incident_write_show(&w, a->db, &r);
     db_incident_release(&r);
     if (e || jw_finish(&w))
-        return fail(resp, 500, "store error");
+        return web_fail(resp, 500, "store error");
     resp->status = status;
     return KB_OK;
 }
@@ -144,7 +131,7 @@ static kb_err do_list(struct api_incidents *a, const struct web_request *req,
     struct db_incident_filter f = {.status = -1, .limit = 100};
     const char *v;
     if ((v = web_query(req, "status")) && *v && incident_status_parse(v, &f.status))
-        return fail(resp, 400, "status: declared, investigating, recovered, completed or "
+        return web_fail(resp, 400, "status: declared, investigating, recovered, completed or "
                                "cancelled");
     if ((v = web_query(req, "service")) && *v)
         f.service = v;
@@ -152,7 +139,7 @@ static kb_err do_list(struct api_incidents *a, const struct web_request *req,
         char *end;
         unsigned long n = strtoul(v, &end, 10);
         if (*end || n == 0 || n > 10000)
-            return fail(resp, 400, "limit: expected 1..10000");
+            return web_fail(resp, 400, "limit: expected 1..10000");
         f.limit = n;
     }
     struct jw w;
@@ -164,7 +151,7 @@ static kb_err do_list(struct api_incidents *a, const struct web_request *req,
     jw_arr_end(&w);
     jw_obj_end(&w);
     if (e || jw_finish(&w))
-        return fail(resp, e == KB_ETOOBIG ? 413 : 500, "listing failed");
+        return web_fail(resp, e == KB_ETOOBIG ? 413 : 500, "listing failed");
     return KB_OK;
 }
 
@@ -172,7 +159,7 @@ static kb_err do_stats(struct api_incidents *a, struct web_response *resp)
 {
     struct incident_stats s;
     if (incident_stats_compute(a->db, &s))
-        return fail(resp, 500, "store error");
+        return web_fail(resp, 500, "store error");
     struct jw w;
     jw_init(&w, &resp->body);
     jw_obj_begin(&w);
@@ -195,7 +182,7 @@ static kb_err do_stats(struct api_incidents *a, struct web_response *resp)
     jw_arr_end(&w);
     jw_obj_end(&w);
     incident_stats_release(&s);
-    return jw_finish(&w) ? fail(resp, 500, "answer too large") : KB_OK;
+    return jw_finish(&w) ? web_fail(resp, 500, "answer too large") : KB_OK;
 }
 
 static kb_err do_open(struct api_incidents *a, const struct web_request *req,
@@ -231,10 +218,10 @@ static kb_err do_open(struct api_incidents *a, const struct web_request *req,
     int64_t id = 0;
     struct kb_why why = {{0}};
     if (bad)
-        e = fail(resp, 400, "a field has the wrong type or value (strings; level a number; "
+        e = web_fail(resp, 400, "a field has the wrong type or value (strings; level a number; "
                             "times RFC 3339; temperature cold, warm or hot)");
     else if (!n.service || !n.title)
-        e = fail(resp, 400, "service and title are required");
+        e = web_fail(resp, 400, "service and title are required");
     else if ((e = incident_open(a->db, &n, &id, &why)) != KB_OK)
         e = model_fail(resp, e, &why);
     else
@@ -307,7 +294,7 @@ static kb_err do_change(struct api_incidents *a, int64_t id, const struct web_re
     c.issues = issues;
     struct kb_why why = {{0}};
     if (bad)
-        e = fail(resp, 400, "a field has the wrong type or value (status, temperature and "
+        e = web_fail(resp, 400, "a field has the wrong type or value (status, temperature and "
                             "roles strings; level 1..5; tags strings; issues numbers)");
     else if ((e = incident_update(a->db, id, &c, NULL, &why)) != KB_OK)
         e = model_fail(resp, e, &why);
@@ -333,7 +320,7 @@ static kb_err do_note(struct api_incidents *a, int64_t id, const struct web_requ
     const struct json_value *pin = json_get(o, "pin");
     struct kb_why why = {{0}};
     if (bad || !text || !*text)
-        e = fail(resp, 400, "text is required (a string)");
+        e = web_fail(resp, 400, "text is required (a string)");
     else if ((e = incident_note(a->db, id, pin && pin->type == JSON_TRUE ? "pin" : "note", text,
                                 by ? by : "api", kb_now_ms(), ref, &why)) != KB_OK)
         e = model_fail(resp, e, &why);
@@ -358,7 +345,7 @@ static kb_err do_parent(struct api_incidents *a, int64_t id, const struct web_re
     const char *by = str(&ar, o, "by", &bad);
     struct kb_why why = {{0}};
     if (bad || !json_as_int(json_get(o, "parent"), &parent) || parent <= 0)
-        e = fail(resp, 400, "parent: an incident id is required");
+        e = web_fail(resp, 400, "parent: an incident id is required");
     else if ((e = incident_link(a->db, id, parent, by ? by : "api", kb_now_ms(), &why)) != KB_OK)
         e = model_fail(resp, e, &why);
     else
@@ -410,20 +397,20 @@ kb_err api_incidents_route(void *ctx, const struct web_request *req, struct web_
     int64_t id;
     const char *action;
     if (*p == '\0' || strcmp(p, "/") == 0) {
-        e = get ? do_list(a, req, resp) : post ? do_open(a, req, resp) : fail(resp, 405, "use GET or POST");
+        e = get ? do_list(a, req, resp) : post ? do_open(a, req, resp) : web_fail(resp, 405, "use GET or POST");
     } else if (strcmp(p, "/stats") == 0) {
-        e = get ? do_stats(a, resp) : fail(resp, 405, "use GET");
+        e = get ? do_stats(a, resp) : web_fail(resp, 405, "use GET");
     } else if (*p != '/' || !parse_path(p + 1, &id, &action)) {
         e = KB_ENOTFOUND;
     } else if (!*action) {
         e = get ? show(a, id, 200, resp) : post ? do_change(a, id, req, resp)
-                                                : fail(resp, 405, "use GET or POST");
+                                                : web_fail(resp, 405, "use GET or POST");
     } else if (strcmp(action, "postmortem") == 0) {
-        e = get ? do_postmortem(a, id, resp) : fail(resp, 405, "use GET");
+        e = get ? do_postmortem(a, id, resp) : web_fail(resp, 405, "use GET");
     } else if (strcmp(action, "notes") == 0) {
-        e = post ? do_note(a, id, req, resp) : fail(resp, 405, "use POST");
+        e = post ? do_note(a, id, req, resp) : web_fail(resp, 405, "use POST");
     } else if (strcmp(action, "parent") == 0) {
-        e = post ? do_parent(a, id, req, resp) : fail(resp, 405, "use POST");
+        e = post ? do_parent(a, id, req, resp) : web_fail(resp, 405, "use POST");
     } else {
         e = KB_ENOTFOUND;
     }

@@ -49,19 +49,6 @@ void api_issues_free(struct api_issues *a)
     free(a);
 }
 
-static kb_err fail(struct web_response *resp, unsigned status, const char *msg)
-{
-    resp->status = status;
-    buf_reset(&resp->body);
-    struct jw w;
-    jw_init(&w, &resp->body);
-    jw_obj_begin(&w);
-    jw_kv_str(&w, "error", msg);
-    jw_obj_end(&w);
-    jw_finish(&w);
-    return KB_EINVAL;
-}
-
 struct list_ctx {
     struct jw *w;
 };
@@ -81,10 +68,10 @@ static kb_err do_list(struct api_issues *a, const struct web_request *req,
     if ((v = web_query(req, "state")) && *v) {
         f.active_only = false;
         if (strcmp(v, "all") != 0 && issue_state_parse(v, &f.state))
-            return fail(resp, 400, "state: expected open, acknowledged, closed or all");
+            return web_fail(resp, 400, "state: expected open, acknowledged, closed or all");
     }
     if ((v = web_query(req, "severity")) && *v && kb_severity_parse(v, &f.min_severity))
-        return fail(resp, 400, "severity: expected none, low, medium, high or critical");
+        return web_fail(resp, 400, "severity: expected none, low, medium, high or critical");
     if ((v = web_query(req, "source")) && *v)
         f.source = v;
     if ((v = web_query(req, "text")) && *v)
@@ -93,7 +80,7 @@ static kb_err do_list(struct api_issues *a, const struct web_request *req,
         char *end;
         unsigned long n = strtoul(v, &end, 10);
         if (*end || n == 0 || n > 10000)
-            return fail(resp, 400, "limit: expected 1..10000");
+            return web_fail(resp, 400, "limit: expected 1..10000");
         f.limit = n;
     }
     struct jw w;
@@ -106,7 +93,7 @@ static kb_err do_list(struct api_issues *a, const struct web_request *req,
     jw_arr_end(&w);
     jw_obj_end(&w);
     if (e || jw_finish(&w))
-        return fail(resp, e == KB_ETOOBIG ? 413 : 500, "listing failed");
+        return web_fail(resp, e == KB_ETOOBIG ? 413 : 500, "listing failed");
     return KB_OK;
 }
 
@@ -150,7 +137,7 @@ static kb_err do_transition(struct api_issues *a, int64_t id, const char *action
         if (json_parse(req->body, req->body_len, &lim, &ar, &root, &je) ||
             root->type != JSON_OBJECT) {
             arena_release(&ar);
-            return fail(resp, 400, "body: expected a JSON object {\"reason\":..., \"by\":...}");
+            return web_fail(resp, 400, "body: expected a JSON object {\"reason\":..., \"by\":...}");
         }
         struct kb_str r = json_str(json_get(root, "reason"));
         struct kb_str b = json_str(json_get(root, "by"));
@@ -168,11 +155,11 @@ static kb_err do_transition(struct api_issues *a, int64_t id, const char *action
     if (!e && a->notifier)
         notifier_committed(a->notifier);
     if (e == KB_ENOTFOUND)
-        return fail(resp, 404, why.msg);
+        return web_fail(resp, 404, why.msg);
     if (e == KB_EINVAL)
-        return fail(resp, 409, why.msg);
+        return web_fail(resp, 409, why.msg);
     if (e)
-        return fail(resp, 500, why.msg);
+        return web_fail(resp, 500, why.msg);
     struct jw w;
     jw_init(&w, &resp->body);
     jw_obj_begin(&w);
@@ -191,7 +178,7 @@ kb_err api_issues_route(void *ctx, const struct web_request *req, struct web_res
     kb_err e;
     pthread_mutex_lock(&a->mu);
     if (list) {
-        e = strcmp(req->method, "GET") ? fail(resp, 405, "use GET") : do_list(a, req, resp);
+        e = strcmp(req->method, "GET") ? web_fail(resp, 405, "use GET") : do_list(a, req, resp);
     } else {
         int64_t id;
         const char *action;
@@ -199,14 +186,14 @@ kb_err api_issues_route(void *ctx, const struct web_request *req, struct web_res
             e = KB_ENOTFOUND;
         } else if (!*action) {
             if (strcmp(req->method, "GET")) {
-                e = fail(resp, 405, "use GET");
+                e = web_fail(resp, 405, "use GET");
             } else {
                 struct db_issue r;
                 e = db_issue_get(a->db, id, &r);
                 if (e == KB_ENOTFOUND) {
-                    e = fail(resp, 404, "no such issue");
+                    e = web_fail(resp, 404, "no such issue");
                 } else if (e) {
-                    e = fail(resp, 500, "store error");
+                    e = web_fail(resp, 500, "store error");
                 } else {
                     struct jw w;
                     jw_init(&w, &resp->body);
@@ -216,7 +203,7 @@ kb_err api_issues_route(void *ctx, const struct web_request *req, struct web_res
                 }
             }
         } else if (strcmp(req->method, "POST")) {
-            e = fail(resp, 405, "use POST");
+            e = web_fail(resp, 405, "use POST");
         } else {
             e = do_transition(a, id, action, req, resp);
         }

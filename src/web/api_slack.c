@@ -94,9 +94,7 @@ kb_err api_slack_route(void *ctx, const struct web_request *req, struct web_resp
     if (strcmp(rest, "events") && strcmp(rest, "commands") && strcmp(rest, "interactions"))
         return KB_ENOTFOUND;
     if (strcmp(req->method, "POST") != 0) {
-        resp->status = 405;
-        buf_puts(&resp->body, "{\"error\":\"method not allowed\"}");
-        return KB_OK;
+        return web_fail(resp, 405, "method not allowed");
     }
     struct slack_http rq = {
         .content_type = web_header(req, "Content-Type"),

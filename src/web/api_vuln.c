@@ -94,19 +94,6 @@ void api_vuln_free(struct api_vuln *a)
     free(a);
 }
 
-static kb_err fail(struct web_response *resp, unsigned status, const char *msg)
-{
-    resp->status = status;
-    buf_reset(&resp->body);
-    struct jw w;
-    jw_init(&w, &resp->body);
-    jw_obj_begin(&w);
-    jw_kv_str(&w, "error", msg);
-    jw_obj_end(&w);
-    jw_finish(&w);
-    return KB_EINVAL;
-}
-
 /* The engine's alert callback: one change into the answer's list, then
  * into the journal, durable before the engine commits. */
 static kb_err av_alert(void *ctx, const char *json, size_t len)
@@ -164,7 +151,7 @@ static kb_err precheck(const char *format, const char *fname, const struct web_r
     enum inventory_format f;
     if (format ? inventory_format_parse(format, &f) != KB_OK
                : inventory_detect(fname, req->body, req->body_len, &f) != KB_OK)
-        return fail(resp, 400, "not an inventory format koban reads (give ?format=NAME)");
+        return web_fail(resp, 400, "not an inventory format koban reads (give ?format=NAME)");
     struct inventory inv = INVENTORY_INIT;
     struct kb_why why = {{0}};
     kb_err e = inventory_parse(f, req->body, req->body_len, fname, &inv, &why);
@@ -178,9 +165,9 @@ static kb_err precheck(const char *format, const char *fname, const struct web_r
     size_t total = inv.warnings_total;
     inventory_release(&inv);
     if (e)
-        return fail(resp, 400, why.msg);
+        return web_fail(resp, 400, why.msg);
     if (jw_finish(&w) != KB_OK)
-        return fail(resp, 400, "too many warnings");
+        return web_fail(resp, 400, "too many warnings");
     if (empty) {
         resp->status = 400;
         buf_reset(&resp->body);
@@ -223,11 +210,11 @@ static kb_err do_inventory(struct api_vuln *a, const char *asset, const struct w
     enum inventory_format f;
     int k;
     if (format && inventory_format_parse(format, &f) != KB_OK)
-        return fail(resp, 400, "unknown format (see 'koban help vuln')");
+        return web_fail(resp, 400, "unknown format (see 'koban help vuln')");
     if (kind && db_vuln_asset_kind_parse(kind, &k) != KB_OK)
-        return fail(resp, 400, "kind is host or repository");
+        return web_fail(resp, 400, "kind is host or repository");
     if (req->body_len > INVENTORY_MAX_BYTES)
-        return fail(resp, 413, "inventory too large");
+        return web_fail(resp, 413, "inventory too large");
     if (!fname || !*fname)
         fname = asset;
     struct buf warnings = BUF_INIT(1 << 20);
@@ -241,13 +228,13 @@ static kb_err do_inventory(struct api_vuln *a, const char *asset, const struct w
         struct vuln_engine_opts eo = {.alert = av_alert, .ctx = a};
         if ((e = vuln_engine_open(a->db, &eo, &a->eng, &why)) != KB_OK) {
             buf_release(&warnings);
-            return fail(resp, 503, why.msg);
+            return web_fail(resp, 503, why.msg);
         }
     }
     const char *release = web_query(req, "release"), *lbl = web_query(req, "labels");
     if (release && (!*release || strlen(release) > 64 || !strchr(release, ':'))) {
         buf_release(&warnings);
-        return fail(resp, 400, "release: an ecosystem and its release, e.g. Debian:12");
+        return web_fail(resp, 400, "release: an ecosystem and its release, e.g. Debian:12");
     }
     if (kind || release || lbl) {
         struct db_vuln_asset old;
@@ -293,7 +280,7 @@ static kb_err do_inventory(struct api_vuln *a, const char *asset, const struct w
             db_vuln_asset_release(&old);
         if (e) {
             buf_release(&warnings);
-            return fail(resp, 400, why.msg);
+            return web_fail(resp, 400, why.msg);
         }
     }
     struct buf changes = BUF_INIT(WEB_MAX_RESPONSE / 2);
@@ -312,8 +299,8 @@ static kb_err do_inventory(struct api_vuln *a, const char *asset, const struct w
         buf_release(&changes);
         buf_release(&warnings);
         if (a->sink_err)
-            return fail(resp, 503, "journal failure: the inventory was not stored");
-        return fail(resp, e == KB_EPARSE || e == KB_ENOTFOUND || e == KB_EINVAL ? 400 : 500,
+            return web_fail(resp, 503, "journal failure: the inventory was not stored");
+        return web_fail(resp, e == KB_EPARSE || e == KB_ENOTFOUND || e == KB_EINVAL ? 400 : 500,
                     why.msg[0] ? why.msg : kb_strerror(e));
     }
     struct jw w;
@@ -337,7 +324,7 @@ static kb_err do_inventory(struct api_vuln *a, const char *asset, const struct w
     jw_obj_end(&w);
     buf_release(&changes);
     buf_release(&warnings);
-    return jw_finish(&w) == KB_OK ? KB_OK : fail(resp, 500, "answer too large");
+    return jw_finish(&w) == KB_OK ? KB_OK : web_fail(resp, 500, "answer too large");
 }
 
 kb_err api_vuln_route(void *ctx, const struct web_request *req, struct web_response *resp)
@@ -348,15 +335,13 @@ kb_err api_vuln_route(void *ctx, const struct web_request *req, struct web_respo
         return KB_ENOTFOUND;
     const char *asset = req->path + sizeof prefix - 1;
     if (strcmp(req->method, "POST") != 0) {
-        resp->status = 405;
-        buf_puts(&resp->body, "{\"error\":\"method not allowed\"}");
-        return KB_OK;
+        return web_fail(resp, 405, "method not allowed");
     }
     if (!asset_ok(asset))
-        return fail(resp, 400, "asset name: 1 to 256 bytes, no '/' or control characters");
+        return web_fail(resp, 400, "asset name: 1 to 256 bytes, no '/' or control characters");
     pthread_mutex_lock(&a->mu);
     kb_err e = a->triage ? do_inventory(a, asset, req, resp)
-                         : fail(resp, 503, "vulnerability store unavailable");
+                         : web_fail(resp, 503, "vulnerability store unavailable");
     pthread_mutex_unlock(&a->mu);
     return e;
 }

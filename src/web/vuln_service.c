@@ -226,9 +226,7 @@ kb_err vuln_service_route(void *ctx, const struct web_request *req, struct web_r
         return KB_ENOTFOUND;
     bool post = strcmp(req->method, "POST") == 0;
     if (!post && strcmp(req->method, "GET") != 0) {
-        resp->status = 405;
-        buf_puts(&resp->body, "{\"error\":\"use GET or POST\"}");
-        return KB_OK;
+        return web_fail(resp, 405, "use GET or POST");
     }
     pthread_mutex_lock(&s->mu);
     if (post && !s->syncing) {

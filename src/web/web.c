@@ -109,6 +109,19 @@ const char *web_header(const struct web_request *req, const char *name)
     return MHD_lookup_connection_value(req->impl, MHD_HEADER_KIND, name);
 }
 
+kb_err web_fail(struct web_response *resp, unsigned status, const char *msg)
+{
+    resp->status = status;
+    buf_reset(&resp->body);
+    struct jw w;
+    jw_init(&w, &resp->body);
+    jw_obj_begin(&w);
+    jw_kv_str(&w, "error", msg);
+    jw_obj_end(&w);
+    jw_finish(&w);
+    return KB_EINVAL;
+}
+
 /* ---- checks on the headers ---------------------------------------------- */
 
 /* Bearer token, compared without an early exit so timing does not reveal

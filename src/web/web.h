@@ -75,6 +75,10 @@ struct web_response {
     struct buf body;
 };
 
+/* Fills resp with status and {"error": msg} (the body replaced) and
+ * returns KB_EINVAL: what a route callback returns for a refused request. */
+kb_err web_fail(struct web_response *resp, unsigned status, const char *msg);
+
 struct web_deps {
     const struct kb_config *cfg; /* http.listen, http.token, http.max_body,
                                     http.max_connections, http.timeout_s */
