@@ -68,39 +68,17 @@ static kb_err inv_alert(void *ctx, const char *json, size_t len)
     return vuln_sink_alert(p->sink, json, len);
 }
 
-/* The labels as a JSON object into out: those of old (a JSON object, or
- * NULL) that the "k=v" strings do not name, then the strings'. */
+/* The labels as a JSON object into out: old's (a JSON object, or NULL)
+ * with the "k=v" strings set (vuln_labels_merge). 0 or an exit code. */
 static int labels_json(const char *old, char **kv, size_t n, struct buf *out)
 {
-    struct jw w;
-    jw_init(&w, out);
-    jw_obj_begin(&w);
-    struct arena ar = ARENA_INIT(64u << 10);
-    struct json_value *v = NULL;
-    if (old && json_parse(old, strlen(old), NULL, &ar, &v, NULL) == KB_OK &&
-        v->type == JSON_OBJECT)
-        for (const struct json_value *m = v->u.child; m; m = m->next) {
-            bool named = false;
-            for (size_t i = 0; i < n && !named; i++)
-                named = strncmp(kv[i], m->key, m->key_len) == 0 && kv[i][m->key_len] == '=';
-            if (named || m->type != JSON_STRING)
-                continue;
-            char key[256];
-            snprintf(key, sizeof key, "%.*s", (int)m->key_len, m->key);
-            jw_key(&w, key);
-            jw_kstr(&w, json_str(m));
-        }
-    arena_release(&ar);
-    for (size_t i = 0; i < n; i++) {
-        char *eq = strchr(kv[i], '=');
-        if (!eq || eq == kv[i])
-            return builtin_error("vuln", "inventory: --label '%s' is not KEY=VALUE", kv[i]), 2;
-        char key[256];
-        snprintf(key, sizeof key, "%.*s", (int)(eq - kv[i]), kv[i]);
-        jw_kv_str(&w, key, eq + 1);
-    }
-    jw_obj_end(&w);
-    return jw_finish(&w) == KB_OK ? 0 : 2;
+    struct kb_str s[VS_MAX_LABELS];
+    for (size_t i = 0; i < n && i < VS_MAX_LABELS; i++)
+        s[i] = kb_str_c(kv[i]);
+    struct kb_why why = {{0}};
+    if (vuln_labels_merge(old, s, KB_MIN(n, (size_t)VS_MAX_LABELS), out, &why) != KB_OK)
+        return builtin_error("vuln", "inventory: --%s", why.msg), 2;
+    return 0;
 }
 
 /* Reads the FILEs into one text: several only of one line-based format,

@@ -3,7 +3,9 @@
  * asset and advisory changes that start them (vuln_engine.h). */
 #include "vuln/vuln_engine_internal.h"
 
+#include "lib/arena.h"
 #include "lib/json.h"
+#include "lib/jsonw.h"
 #include "vuln/inventory.h"
 #include "vuln/vuln_engine_alert.h"
 
@@ -88,6 +90,53 @@ static bool labels_valid(const char *labels)
               root->type == JSON_OBJECT;
     arena_release(&a);
     return ok;
+}
+
+/* Whether kv[i] is named again later in kv (the later one wins). */
+static bool named_later(const struct kb_str *kv, size_t n, size_t i, size_t klen)
+{
+    for (size_t j = i + 1; j < n; j++)
+        if (kv[j].n > klen && kv[j].p[klen] == '=' && memcmp(kv[j].p, kv[i].p, klen) == 0)
+            return true;
+    return false;
+}
+
+kb_err vuln_labels_merge(const char *old, const struct kb_str *kv, size_t n, struct buf *out,
+                         struct kb_why *why)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = kv[i].p ? memchr(kv[i].p, '=', kv[i].n) : NULL;
+        if (!eq || eq == kv[i].p)
+            return kb_fail(why, KB_EINVAL, "label '%.*s' is not KEY=VALUE", (int)kv[i].n,
+                           kv[i].p ? kv[i].p : "");
+    }
+    struct jw w;
+    jw_init(&w, out);
+    jw_obj_begin(&w);
+    struct arena ar = ARENA_INIT(4u << 20); /* old's parse and the keys' copies */
+    struct json_value *v = NULL;
+    if (old && json_parse(old, strlen(old), NULL, &ar, &v, NULL) == KB_OK &&
+        v->type == JSON_OBJECT)
+        for (const struct json_value *m = v->u.child; m; m = m->next) {
+            bool named = false;
+            for (size_t i = 0; i < n && !named; i++)
+                named = kv[i].n > m->key_len && kv[i].p[m->key_len] == '=' &&
+                        memcmp(kv[i].p, m->key, m->key_len) == 0;
+            if (named || m->type != JSON_STRING)
+                continue;
+            jw_key(&w, arena_strndup(&ar, m->key, m->key_len));
+            jw_kstr(&w, json_str(m));
+        }
+    for (size_t i = 0; i < n; i++) {
+        size_t klen = (size_t)((const char *)memchr(kv[i].p, '=', kv[i].n) - kv[i].p);
+        if (named_later(kv, n, i, klen))
+            continue;
+        jw_key(&w, arena_strndup(&ar, kv[i].p, klen));
+        jw_strn(&w, kv[i].p + klen + 1, kv[i].n - klen - 1);
+    }
+    jw_obj_end(&w);
+    arena_release(&ar);
+    return jw_finish(&w) == KB_OK ? KB_OK : kb_fail(why, KB_ETOOBIG, "labels too large");
 }
 
 /* What alerts say of the asset. */

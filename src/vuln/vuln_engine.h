@@ -68,6 +68,7 @@
 #ifndef KOBAN_VULN_ENGINE_H
 #define KOBAN_VULN_ENGINE_H
 
+#include "lib/buf.h"
 #include "lib/kb.h"
 #include "store/db.h"
 
@@ -106,9 +107,16 @@ kb_err vuln_engine_open(struct db *db, const struct vuln_engine_opts *opts,
                         struct vuln_engine **out, struct kb_why *why);
 void vuln_engine_close(struct vuln_engine *e);
 
+/* An asset's labels with some set: the string members of old (a JSON
+ * object, or NULL) that kv does not name, then each "KEY=VALUE" of kv (the
+ * last of a key wins), as a JSON object into out. KB_EINVAL, with why
+ * naming it, for an entry without '=' or with an empty key. */
+kb_err vuln_labels_merge(const char *old, const struct kb_str *kv, size_t n, struct buf *out,
+                         struct kb_why *why);
+
 /* Creates or updates an asset: kind "host" or "repository", labels a JSON
- * object of strings or NULL ({}). Findings are not re-evaluated (labels
- * show in the next alerts). */
+ * object of strings or NULL ({}). Open findings are told again when the
+ * internet_facing label changes (their severity depends on it). */
 kb_err vuln_engine_set_asset(struct vuln_engine *e, const char *asset, const char *kind,
                              const char *labels_json, struct kb_why *why);
 

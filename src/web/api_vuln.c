@@ -178,30 +178,6 @@ static kb_err precheck(const char *format, const char *fname, const struct web_r
     return KB_OK;
 }
 
-/* labels (a JSON object, or NULL) with key set to value, into out. */
-static void with_label(const char *labels, const char *key, const char *value, struct buf *out)
-{
-    struct jw w;
-    jw_init(&w, out);
-    jw_obj_begin(&w);
-    jw_kv_str(&w, key, value);
-    struct arena ar = ARENA_INIT(64u << 10);
-    struct json_value *v = NULL;
-    if (labels && json_parse(labels, strlen(labels), NULL, &ar, &v, NULL) == KB_OK &&
-        v->type == JSON_OBJECT)
-        for (const struct json_value *m = v->u.child; m; m = m->next)
-            if (m->type == JSON_STRING && !(m->key_len == strlen(key) &&
-                                            memcmp(m->key, key, m->key_len) == 0)) {
-                char k[128];
-                snprintf(k, sizeof k, "%.*s", (int)m->key_len, m->key);
-                jw_key(&w, k);
-                jw_kstr(&w, json_str(m));
-            }
-    arena_release(&ar);
-    jw_obj_end(&w);
-    jw_finish(&w);
-}
-
 static kb_err do_inventory(struct api_vuln *a, const char *asset, const struct web_request *req,
                            struct web_response *resp)
 {
@@ -240,42 +216,28 @@ static kb_err do_inventory(struct api_vuln *a, const char *asset, const struct w
         struct db_vuln_asset old;
         bool had = db_vuln_asset_get(vuln_triage_store(a->triage), asset, &old) == KB_OK;
         /* the labels given replace those of the same name; the others stay */
-        struct buf cur = BUF_INIT(64 * 1024), next = BUF_INIT(64 * 1024);
-        buf_puts(&cur, had && old.labels ? old.labels : "{}");
+        struct kb_str kv[API_VULN_MAX_LABELS + 1];
+        size_t nkv = 0;
         kb_err le = KB_OK;
-        char lk[128], lv[256];
         for (const char *p = lbl ? lbl : ""; *p && !le;) {
             size_t n = strcspn(p, ",");
-            const char *eq = memchr(p, '=', n);
-            if (!eq || eq == p || (size_t)(eq - p) >= sizeof lk || n - (size_t)(eq - p) > sizeof lv)
-                le = KB_EINVAL;
-            else {
-                snprintf(lk, sizeof lk, "%.*s", (int)(eq - p), p);
-                snprintf(lv, sizeof lv, "%.*s", (int)(n - (size_t)(eq - p) - 1), eq + 1);
-                buf_reset(&next);
-                with_label(cur.p, lk, lv, &next);
-                buf_reset(&cur);
-                buf_append(&cur, next.p, next.len);
-                buf_putc(&cur, 0);
-                cur.len--;
-            }
+            if (nkv == API_VULN_MAX_LABELS)
+                le = kb_fail(&why, KB_EINVAL, "more than %d labels", API_VULN_MAX_LABELS);
+            else
+                kv[nkv++] = (struct kb_str){p, n};
             p += n + (p[n] == ',');
         }
-        if (!le && release) {
-            buf_reset(&next);
-            with_label(cur.p, "release", release, &next);
-            buf_reset(&cur);
-            buf_append(&cur, next.p, next.len);
-            buf_putc(&cur, 0);
-            cur.len--;
+        char rel[80];
+        if (release && !le) {
+            snprintf(rel, sizeof rel, "release=%s", release);
+            kv[nkv++] = kb_str_c(rel);
         }
+        struct buf cur = BUF_INIT(64 * 1024);
+        if (!le)
+            le = vuln_labels_merge(had ? old.labels : NULL, kv, nkv, &cur, &why);
         const char *k2 = kind ? kind : had ? db_vuln_asset_kind_name(old.kind) : "host";
-        if (le)
-            e = kb_fail(&why, KB_EINVAL, "labels: KEY=VALUE,KEY=VALUE...");
-        else
-            e = vuln_engine_set_asset(a->eng, asset, k2, cur.p, &why);
+        e = le ? le : vuln_engine_set_asset(a->eng, asset, k2, cur.p, &why);
         buf_release(&cur);
-        buf_release(&next);
         if (had)
             db_vuln_asset_release(&old);
         if (e) {

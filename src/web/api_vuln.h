@@ -39,6 +39,7 @@
 #include "web/web.h"
 
 #define API_VULN_MAX_CHANGES 1000
+#define API_VULN_MAX_LABELS 64 /* in labels= */
 
 struct api_vuln;
 struct db_gate;
