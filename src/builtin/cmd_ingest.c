@@ -9,7 +9,7 @@
  * call concurrently); results are reported in file order.
  */
 #include "builtin/builtin.h"
-#include "builtin/ingest_forward.h"
+#include "builtin/serve_client.h"
 
 #include "formats/format.h"
 #include "formats/split.h"
@@ -319,8 +319,8 @@ int cmd_ingest(int argc, char **argv)
     if (e == KB_EBUSY) {
         /* koban serve holds the journal: hand the files to it */
         char addr[256];
-        if (ingest_forward_addr(cfg.data_dir, addr, sizeof addr) == KB_OK)
-            rc = ingest_forward(&cfg, addr, argc - optind, argv + optind,
+        if (serve_addr(cfg.data_dir, addr, sizeof addr) == KB_OK)
+            rc = serve_ingest(&cfg, addr, argc - optind, argv + optind,
                                 forced ? forced->name : NULL, quiet);
         else
             rc = builtin_error("ingest", "%s\n(is 'koban serve' running on data_dir %s? send "

@@ -4,7 +4,7 @@
  * the journal into issues (builtin/vuln_sink.h); search, list and show
  * only read (cmd_vuln_findings.c). */
 #include "builtin/cmd_vuln.h"
-#include "builtin/ingest_forward.h"
+#include "builtin/serve_client.h"
 #include "builtin/vuln_sink.h"
 
 #include "formats/alert.h"
@@ -162,9 +162,9 @@ static int inv_run(const struct kb_config *cfg, const char *asset, const char *k
     }
     /* koban serve holds the journal: the inventory goes to it over HTTP */
     char addr[256];
-    if (ingest_forward_addr(cfg->data_dir, addr, sizeof addr) == KB_OK) {
+    if (serve_addr(cfg->data_dir, addr, sizeof addr) == KB_OK) {
         buf_release(&lj);
-        return vuln_inventory_forward(cfg, addr, asset, kind, format, labels, nlabels, fname,
+        return serve_inventory(cfg, addr, asset, kind, format, labels, nlabels, fname,
                                       text->p ? text->p : "", text->len);
     }
     struct vuln_sink *sink = NULL;

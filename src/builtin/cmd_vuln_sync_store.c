@@ -4,11 +4,10 @@
  * `koban vuln advisory add` does; builtin/vuln_sink.h). */
 #include "builtin/builtin.h"
 #include "builtin/cmd_vuln.h"
-#include "builtin/ingest_forward.h"
+#include "builtin/serve_client.h"
 #include "builtin/vuln_sink.h"
 #include "lib/json.h"
 #include "notify/http_client.h"
-#include "notify/receiver.h"
 #include "store/db.h"
 #include "vuln/feed.h"
 #include "vuln/vuln_engine.h"
@@ -45,26 +44,16 @@ static void on_progress(void *ctx, const char *feed, int64_t done, int64_t total
     p->shown = true;
 }
 
-/* GET or POST /v1/vuln/sync on the daemon; the answer's JSON parsed into
- * ar. 0, or an exit code after printing. */
+/* GET or POST /v1/vuln/sync on the daemon: *v its answer (in ar). 0, or
+ * an exit code after printing. */
 static int remote(struct http_client *hc, const struct kb_config *cfg, const char *addr,
-                  const char *method, struct arena *ar, struct json_value **v)
+                  const char *method, struct arena *ar, const struct json_value **v)
 {
-    struct recv_request req = {.body = BUF_INIT(64)};
-    snprintf(req.method, sizeof req.method, "%s", method);
-    snprintf(req.url, sizeof req.url, "http://%s/v1/vuln/sync", addr);
-    if (cfg->http.token && *cfg->http.token)
-        recv_request_header(&req, "Authorization: Bearer %s", cfg->http.token);
-    struct recv_response resp;
-    http_client_send(hc, &req, &resp, NULL);
-    recv_request_release(&req);
-    if (resp.status != 200 && resp.status != 202)
-        return builtin_error("vuln sync", "koban serve at %s answered %s%ld%s%s", addr,
-                             resp.status ? "HTTP " : "", resp.status,
-                             resp.err ? ": " : "", resp.err ? resp.err : "");
-    if (!resp.body.p || json_parse(resp.body.p, resp.body.n, NULL, ar, v, NULL) != KB_OK ||
-        (*v)->type != JSON_OBJECT)
-        return builtin_error("vuln sync", "koban serve at %s: unreadable answer", addr);
+    struct serve_answer ans;
+    serve_call(hc, cfg, addr, method, "/v1/vuln/sync", NULL, NULL, 0, ar, &ans);
+    if ((ans.status != 200 && ans.status != 202) || !ans.json)
+        return serve_error("vuln sync", addr, &ans);
+    *v = ans.json;
     return 0;
 }
 
@@ -81,7 +70,7 @@ static int sync_remote(const struct kb_config *cfg, const char *addr)
     fprintf(stderr, "koban vuln sync: koban serve runs on this data_dir: it syncs (feeds from its "
                     "koban.yaml)\n");
     struct arena ar = ARENA_INIT(1 << 20);
-    struct json_value *v = NULL;
+    const struct json_value *v = NULL;
     int64_t runs = 0;
     int rc = remote(hc, cfg, addr, "POST", &ar, &v);
     if (!rc)
@@ -116,7 +105,7 @@ static int sync_remote(const struct kb_config *cfg, const char *addr)
 int vuln_sync_store(const struct kb_config *cfg, const struct feed_config *c, const char *offline)
 {
     char addr[256];
-    if (!offline && ingest_forward_addr(cfg->data_dir, addr, sizeof addr) == KB_OK)
+    if (!offline && serve_addr(cfg->data_dir, addr, sizeof addr) == KB_OK)
         return sync_remote(cfg, addr);
     struct vuln_sink *sink = NULL;
     int rc = vuln_sink_open("sync", cfg,

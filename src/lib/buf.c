@@ -98,3 +98,20 @@ char *buf_take(struct buf *b, size_t *len)
     b->len = b->cap = 0;
     return p;
 }
+
+kb_err buf_url_escape(struct buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    kb_err e = KB_OK;
+    for (size_t i = 0; i < n && !e; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            e = buf_putc(b, (char)c);
+        } else {
+            char t[3] = {'%', hex[c >> 4], hex[c & 15]};
+            e = buf_append(b, t, 3);
+        }
+    }
+    return e;
+}

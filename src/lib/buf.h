@@ -36,6 +36,9 @@ static inline void buf_reset(struct buf *b)
 kb_err buf_reserve(struct buf *b, size_t extra);
 kb_err buf_append(struct buf *b, const void *data, size_t n);
 kb_err buf_puts(struct buf *b, const char *s);
+/* Appends s[0..n) percent-encoded for a URL path segment or query value
+ * (RFC 3986's unreserved characters kept). */
+kb_err buf_url_escape(struct buf *b, const char *s, size_t n);
 kb_err buf_putc(struct buf *b, char c);
 kb_err buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

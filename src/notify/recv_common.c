@@ -105,24 +105,6 @@ kb_err recv_req_start(struct recv_request *req, const char *method, const char *
     return KB_OK;
 }
 
-kb_err recv_query_escape(struct buf *out, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    kb_err e = KB_OK;
-    for (size_t i = 0; i < n && !e; i++) {
-        unsigned char c = (unsigned char)s[i];
-        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                     c == '-' || c == '_' || c == '.' || c == '~';
-        if (plain) {
-            e = buf_putc(out, (char)c);
-        } else {
-            char t[3] = {'%', hex[c >> 4], hex[c & 15]};
-            e = buf_append(out, t, 3);
-        }
-    }
-    return e;
-}
-
 kb_err recv_tctx_init(struct recv_tctx *c, const struct receiver *r, const struct recv_job *job,
                       void (*more)(struct jw *w, void *arg), void *arg)
 {

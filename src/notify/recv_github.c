@@ -392,7 +392,7 @@ static kb_err gh_build(const struct receiver *r, const struct recv_job *job, int
         char raw[512];
         snprintf(raw, sizeof raw, "\"koban:fp=%.*s\" repo:%s is:issue in:body", (int)fp.n, fp.p,
                  c->repo);
-        e = recv_query_escape(&q, raw, strlen(raw));
+        e = buf_url_escape(&q, raw, strlen(raw));
         if (!e)
             e = recv_req_start(req, "GET", c->base_url, GH_DEFAULT_BASE,
                                "/search/issues?q=%s&per_page=20", q.p);

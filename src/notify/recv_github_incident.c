@@ -232,7 +232,7 @@ static kb_err gi_build(const struct receiver *r, const struct recv_job *job, int
     case A_FIND:
         snprintf(raw, sizeof raw, "\"koban-incident:%lld\" repo:%s is:issue in:body",
                  (long long)id, c->repo);
-        e = recv_query_escape(&q, raw, strlen(raw));
+        e = buf_url_escape(&q, raw, strlen(raw));
         if (!e)
             e = recv_req_start(req, "GET", base, GI_DEFAULT_BASE, "/search/issues?q=%s&per_page=20",
                                q.p);
@@ -268,7 +268,7 @@ static kb_err gi_build(const struct receiver *r, const struct recv_job *job, int
         break;
     case A_PRFIND:
         snprintf(raw, sizeof raw, "%s:%s", owner, s.branch);
-        e = recv_query_escape(&q, raw, strlen(raw));
+        e = buf_url_escape(&q, raw, strlen(raw));
         if (!e)
             e = recv_req_start(req, "GET", base, GI_DEFAULT_BASE,
                                "/repos/%s/pulls?head=%s&state=all", c->repo, q.p);

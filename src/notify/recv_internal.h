@@ -48,8 +48,6 @@ int64_t recv_state_int(const struct json_value *state, const char *key, int64_t 
 kb_err recv_req_start(struct recv_request *req, const char *method, const char *base,
                       const char *def, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* Percent-encodes s for a URL query value into out (bounded by its max). */
-kb_err recv_query_escape(struct buf *out, const char *s, size_t n);
 
 /* What templates see: scopes[0] the extras {"receiver", "link",
  * "is_<event>": true, and what `more` adds}, scopes[1] the payload.

@@ -242,7 +242,7 @@ static kb_err si_build(const struct receiver *r, const struct recv_job *job, int
     if (call == SI_UG_LIST) {
         struct kb_str ug = json_str(arr_at(payload(job, "usergroups"), (size_t)s.ugi));
         struct buf q = BUF_INIT(256);
-        e = recv_query_escape(&q, ug.p ? ug.p : "", ug.n);
+        e = buf_url_escape(&q, ug.p ? ug.p : "", ug.n);
         if (!e)
             e = recv_req_start(req, "GET", c->base_url, SI_DEFAULT_BASE,
                                "/usergroups.users.list?usergroup=%.*s", (int)q.len,

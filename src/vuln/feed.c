@@ -277,23 +277,6 @@ kb_err feed_get(struct feed_run *r, const char *url, const char *const *headers,
     return e;
 }
 
-kb_err feed_url_escape(struct buf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    kb_err e = KB_OK;
-    for (; *s && e == KB_OK; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~')
-            e = buf_putc(b, (char)c);
-        else {
-            char t[3] = {'%', hex[c >> 4], hex[c & 15]};
-            e = buf_append(b, t, 3);
-        }
-    }
-    return e;
-}
-
 bool feed_state_get(struct feed_run *r, const char *key, char *out, size_t outsz)
 {
     out[0] = '\0';

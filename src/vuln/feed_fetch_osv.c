@@ -185,12 +185,12 @@ static kb_err eco_url(struct feed_run *r, const char *eco, const char *leaf, siz
     buf_reset(u);
     kb_err e = buf_printf(u, "%s/", r->o.base_url);
     if (e == KB_OK)
-        e = feed_url_escape(u, eco);
+        e = buf_url_escape(u, eco, strlen(eco));
     if (e == KB_OK)
         e = buf_putc(u, '/');
     char *l = kb_strndup(leaf, leaf_len);
     if (e == KB_OK)
-        e = feed_url_escape(u, l);
+        e = buf_url_escape(u, l, strlen(l));
     free(l);
     if (e == KB_OK)
         e = buf_puts(u, suffix);

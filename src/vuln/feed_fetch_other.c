@@ -102,9 +102,9 @@ kb_err feed_ghsa_sync(struct feed_run *r, struct kb_why *why)
     if (e == KB_OK && have) {
         e = buf_puts(&u, "&updated=");
         if (e == KB_OK)
-            e = feed_url_escape(&u, ">=");
+            e = buf_url_escape(&u, ">=", 2);
         if (e == KB_OK)
-            e = feed_url_escape(&u, cur);
+            e = buf_url_escape(&u, cur, strlen(cur));
     }
     if (e != KB_OK) {
         buf_release(&u);
@@ -186,7 +186,7 @@ static kb_err jvn_details(struct feed_run *r, char **ids, size_t n, struct kb_wh
         if (i)
             e = buf_putc(&u, '+');
         if (e == KB_OK)
-            e = feed_url_escape(&u, ids[i]);
+            e = buf_url_escape(&u, ids[i], strlen(ids[i]));
     }
     struct recv_response resp;
     if (e == KB_OK)

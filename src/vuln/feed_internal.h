@@ -56,8 +56,6 @@ kb_err feed_catalog_sync(struct feed_run *r, const char *path,
                                         struct kb_why *why),
                          const int64_t *done, struct kb_why *why);
 
-/* Appends s percent-encoded for a URL path segment or query value. */
-kb_err feed_url_escape(struct buf *b, const char *s);
 
 /* State of this feed in the sink; feed_state_get returns false when unset. */
 bool feed_state_get(struct feed_run *r, const char *key, char *out, size_t outsz);

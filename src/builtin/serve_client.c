@@ -1,10 +1,9 @@
-/* ingest_forward.c — `koban ingest` while `koban serve` runs on the same
- * data_dir: the journal has one writer, so the files are sent to the daemon
- * over HTTP (POST /v1/events, the address it wrote in data_dir/serve.json,
- * http.token when set), in pieces cut at line ends like the local path
- * cuts them, and each answer's rejects are reported by their place in the
- * file. Acknowledged events are durable in the daemon's journal. */
-#include "builtin/ingest_forward.h"
+/* serve_client.c — commands handing their work to a running `koban serve`
+ * (serve_client.h). `koban ingest` sends its files in pieces cut at line
+ * ends like the local path cuts them, and reports each answer's rejects by
+ * their place in the file; acknowledged events are durable in the daemon's
+ * journal. */
+#include "builtin/serve_client.h"
 
 #include "lib/inflate.h"
 #include "lib/json.h"
@@ -20,7 +19,7 @@
 #define IF_MAX_FILE (4ull << 30)
 #define IF_TIMEOUT_MS 120000
 
-kb_err ingest_forward_addr(const char *data_dir, char *out, size_t n)
+kb_err serve_addr(const char *data_dir, char *out, size_t n)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/serve.json", data_dir);
@@ -50,10 +49,51 @@ kb_err ingest_forward_addr(const char *data_dir, char *out, size_t n)
     return e;
 }
 
+void serve_call(struct http_client *c, const struct kb_config *cfg, const char *addr,
+                const char *method, const char *path, const char *ctype, const char *body,
+                size_t len, struct arena *ar, struct serve_answer *out)
+{
+    memset(out, 0, sizeof *out);
+    struct recv_request req = {.body = BUF_INIT(len + 1)};
+    snprintf(req.method, sizeof req.method, "%s", method);
+    if ((size_t)snprintf(req.url, sizeof req.url, "http://%s%s", addr, path) >= sizeof req.url) {
+        snprintf(out->why, sizeof out->why, "the request URL is too long");
+        return;
+    }
+    if (body && ctype)
+        recv_request_header(&req, "Content-Type: %s", ctype);
+    if (cfg->http.token && *cfg->http.token)
+        recv_request_header(&req, "Authorization: Bearer %s", cfg->http.token);
+    if (body)
+        buf_append(&req.body, body, len);
+    struct recv_response resp;
+    http_client_send(c, &req, &resp, NULL);
+    recv_request_release(&req);
+    out->status = resp.status;
+    struct json_value *v = NULL;
+    if (resp.body.p && json_parse(resp.body.p, resp.body.n, NULL, ar, &v, NULL) == KB_OK &&
+        v->type == JSON_OBJECT)
+        out->json = v;
+    struct kb_str msg = out->json ? json_str(json_get(out->json, "error")) : KB_STR_NULL;
+    if (resp.status == 0)
+        snprintf(out->why, sizeof out->why, "%s", resp.err ? resp.err : "?");
+    else if (msg.n)
+        snprintf(out->why, sizeof out->why, "%.*s", (int)msg.n, msg.p);
+}
+
+int serve_error(const char *cmd, const char *what, const struct serve_answer *a)
+{
+    if (a->status == 0)
+        return builtin_error(cmd, "%s: koban serve did not answer: %s", what, a->why);
+    return builtin_error(cmd, "%s: koban serve answered HTTP %ld%s%s", what, a->status,
+                         a->why[0] ? ": " : "", a->why);
+}
+
 struct fwd {
     struct http_client *c;
     const struct kb_config *cfg;
-    char url[512];
+    const char *addr;
+    char path[128]; /* /v1/events?source=... */
     size_t accepted, rejected;
 };
 
@@ -62,38 +102,18 @@ struct fwd {
 static int post(struct fwd *f, const char *file, const char *p, size_t n, size_t base,
                 size_t *events)
 {
-    struct recv_request req = {.body = BUF_INIT(IF_PIECE + 1024)};
-    snprintf(req.method, sizeof req.method, "POST");
-    snprintf(req.url, sizeof req.url, "%s", f->url);
-    recv_request_header(&req, "Content-Type: application/x-ndjson");
-    if (f->cfg->http.token && *f->cfg->http.token)
-        recv_request_header(&req, "Authorization: Bearer %s", f->cfg->http.token);
-    int rc = 0;
-    if (buf_append(&req.body, p, n) != KB_OK) {
-        recv_request_release(&req);
-        return builtin_error("ingest", "%s: a piece larger than %u bytes", file, IF_PIECE);
-    }
-    struct recv_response resp;
-    http_client_send(f->c, &req, &resp, NULL);
-    recv_request_release(&req);
-    *events = 0;
     struct arena ar = ARENA_INIT(4u << 20);
-    struct json_value *v = NULL;
-    bool parsed = resp.body.p &&
-                  json_parse(resp.body.p, resp.body.n, NULL, &ar, &v, NULL) == KB_OK &&
-                  v->type == JSON_OBJECT;
+    struct serve_answer ans;
+    serve_call(f->c, f->cfg, f->addr, "POST", f->path, "application/x-ndjson", p, n, &ar, &ans);
+    *events = 0;
     int64_t acc = 0, rej = 0;
-    if (resp.status == 0) {
-        rc = builtin_error("ingest", "%s: koban serve did not answer: %s", file,
-                           resp.err ? resp.err : "?");
-    } else if (!parsed || (resp.status != 200 && resp.status != 400) ||
-               !json_as_int(json_get(v, "accepted"), &acc) ||
-               !json_as_int(json_get(v, "rejected"), &rej)) {
-        struct kb_str msg = parsed ? json_str(json_get(v, "error")) : KB_STR_NULL;
-        rc = builtin_error("ingest", "%s: koban serve answered HTTP %ld%s%.*s", file, resp.status,
-                           msg.n ? ": " : "", (int)msg.n, msg.p ? msg.p : "");
+    int rc = 0;
+    if ((ans.status != 200 && ans.status != 400) || !ans.json ||
+        !json_as_int(json_get(ans.json, "accepted"), &acc) ||
+        !json_as_int(json_get(ans.json, "rejected"), &rej)) {
+        rc = serve_error("ingest", file, &ans);
     } else {
-        const struct json_value *errs = json_get(v, "errors");
+        const struct json_value *errs = json_get(ans.json, "errors");
         for (const struct json_value *x = errs && errs->type == JSON_ARRAY ? errs->u.child : NULL;
              x; x = x->next) {
             int64_t idx = 0;
@@ -162,14 +182,12 @@ static int forward_file(struct fwd *f, const char *file)
     return rc == 2 ? 1 : rc;
 }
 
-int ingest_forward(const struct kb_config *cfg, const char *addr, int nfiles, char **files,
-                   const char *source, bool quiet)
+int serve_ingest(const struct kb_config *cfg, const char *addr, int nfiles, char **files,
+                 const char *source, bool quiet)
 {
-    struct fwd f = {.cfg = cfg};
-    int n = snprintf(f.url, sizeof f.url, "http://%s/v1/events%s%s", addr,
-                     source ? "?source=" : "", source ? source : "");
-    if (n < 0 || (size_t)n >= sizeof f.url)
-        return builtin_error("ingest", "the daemon's address is too long");
+    struct fwd f = {.cfg = cfg, .addr = addr};
+    snprintf(f.path, sizeof f.path, "/v1/events%s%s", source ? "?source=" : "",
+             source ? source : ""); /* a format's name: a short word */
     struct http_client_opts o = {.timeout_ms = IF_TIMEOUT_MS, .max_body = 4u << 20};
     if (http_client_global_init() != KB_OK || http_client_new(&o, &f.c) != KB_OK)
         return builtin_error("ingest", "cannot initialise HTTP");
@@ -186,92 +204,54 @@ int ingest_forward(const struct kb_config *cfg, const char *addr, int nfiles, ch
     return rc;
 }
 
-/* Percent-encodes s into out (RFC 3986 unreserved characters kept). */
-static void url_escape(struct buf *out, const char *s)
+int serve_inventory(const struct kb_config *cfg, const char *addr, const char *asset,
+                    const char *kind, const char *format, char **labels, size_t nlabels,
+                    const char *fname, const char *text, size_t len)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            *p == '-' || *p == '_' || *p == '.' || *p == '~') {
-            buf_putc(out, (char)*p);
-        } else {
-            buf_putc(out, '%');
-            buf_putc(out, hex[*p >> 4]);
-            buf_putc(out, hex[*p & 15]);
-        }
-    }
-}
-
-int vuln_inventory_forward(const struct kb_config *cfg, const char *addr, const char *asset,
-                           const char *kind, const char *format, char **labels, size_t nlabels,
-                           const char *fname, const char *text, size_t len)
-{
-    struct buf url = BUF_INIT(8192);
-    buf_printf(&url, "http://%s/v1/inventory/", addr);
-    url_escape(&url, asset);
+    struct buf path = BUF_INIT(8192);
+    buf_puts(&path, "/v1/inventory/");
+    buf_url_escape(&path, asset, strlen(asset));
     char sep = '?';
     const char *keys[] = {"kind", "format", "filename"};
     const char *vals[] = {kind, format, fname};
     for (size_t i = 0; i < 3; i++)
         if (vals[i]) {
-            buf_printf(&url, "%c%s=", sep, keys[i]);
-            url_escape(&url, vals[i]);
+            buf_printf(&path, "%c%s=", sep, keys[i]);
+            buf_url_escape(&path, vals[i], strlen(vals[i]));
             sep = '&';
         }
-    if (nlabels) {
-        buf_printf(&url, "%clabels=", sep);
-        for (size_t i = 0; i < nlabels; i++) {
-            if (i)
-                buf_puts(&url, "%2C");
-            url_escape(&url, labels[i]);
-        }
+    for (size_t i = 0; i < nlabels; i++) {
+        buf_puts(&path, i ? "%2C" : sep == '?' ? "?labels=" : "&labels=");
+        buf_url_escape(&path, labels[i], strlen(labels[i]));
     }
-    int rc = 0;
-    struct recv_request req = {.body = BUF_INIT(len + 1)};
-    snprintf(req.method, sizeof req.method, "POST");
-    if (!url.p || url.len >= sizeof req.url) {
-        buf_release(&url);
-        return builtin_error("vuln", "inventory: the request URL is too long");
-    }
-    snprintf(req.url, sizeof req.url, "%s", url.p);
-    buf_release(&url);
-    if (cfg->http.token && *cfg->http.token)
-        recv_request_header(&req, "Authorization: Bearer %s", cfg->http.token);
-    buf_append(&req.body, text, len);
     struct http_client *c = NULL;
     struct http_client_opts o = {.timeout_ms = IF_TIMEOUT_MS, .max_body = 16u << 20};
-    if (http_client_global_init() != KB_OK || http_client_new(&o, &c) != KB_OK) {
-        recv_request_release(&req);
+    if (!path.p || http_client_global_init() != KB_OK || http_client_new(&o, &c) != KB_OK) {
+        buf_release(&path);
         return builtin_error("vuln", "inventory: cannot initialise HTTP");
     }
-    struct recv_response resp;
-    http_client_send(c, &req, &resp, NULL);
-    recv_request_release(&req);
     struct arena ar = ARENA_INIT(32u << 20);
-    struct json_value *v = NULL;
-    bool parsed = resp.body.p && json_parse(resp.body.p, resp.body.n, NULL, &ar, &v, NULL) == KB_OK &&
-                  v->type == JSON_OBJECT;
-    if (resp.status == 0) {
-        rc = builtin_error("vuln", "inventory: koban serve did not answer: %s",
-                           resp.err ? resp.err : "?");
-    } else if (resp.status != 200 || !parsed) {
-        struct kb_str msg = parsed ? json_str(json_get(v, "error")) : KB_STR_NULL;
-        rc = builtin_error("vuln", "inventory: koban serve answered HTTP %ld%s%.*s", resp.status,
-                           msg.n ? ": " : "", (int)msg.n, msg.p ? msg.p : "");
+    struct serve_answer ans;
+    serve_call(c, cfg, addr, "POST", path.p, "application/octet-stream", text, len, &ar, &ans);
+    buf_release(&path);
+    int rc = 0;
+    if (ans.status != 200 || !ans.json) {
+        rc = serve_error("vuln", "inventory", &ans);
     } else {
-        const struct json_value *ch = json_get(v, "changes");
+        const struct json_value *ch = json_get(ans.json, "changes");
         for (const struct json_value *x = ch && ch->type == JSON_ARRAY ? ch->u.child : NULL; x;
              x = x->next) {
-            struct kb_str st = json_str(json_get(x, "state")), sev = json_str(json_get(x, "severity"));
+            struct kb_str st = json_str(json_get(x, "state"));
+            struct kb_str sev = json_str(json_get(x, "severity"));
             struct kb_str t = json_str(json_get(x, "title"));
             printf("  %-8.*s %-8.*s %.*s\n", (int)st.n, st.p ? st.p : "", (int)sev.n,
                    sev.p ? sev.p : "", (int)t.n, t.p ? t.p : "");
         }
         int64_t pk = 0, nw = 0, up = 0, rs = 0;
-        json_as_int(json_get(v, "packages"), &pk);
-        json_as_int(json_get(v, "new"), &nw);
-        json_as_int(json_get(v, "updated"), &up);
-        json_as_int(json_get(v, "resolved"), &rs);
+        json_as_int(json_get(ans.json, "packages"), &pk);
+        json_as_int(json_get(ans.json, "new"), &nw);
+        json_as_int(json_get(ans.json, "updated"), &up);
+        json_as_int(json_get(ans.json, "resolved"), &rs);
         printf("%s: %lld packages; findings: %lld new, %lld updated, %lld resolved (by koban serve "
                "at %s)\n",
                asset, (long long)pk, (long long)nw, (long long)up, (long long)rs, addr);
