@@ -54,7 +54,11 @@ void api_incidents_free(struct api_incidents *a)
 static kb_err model_fail(struct web_response *resp, kb_err e, const struct kb_why *why)
 {
     const char *msg = why->msg[0] ? why->msg : kb_strerror(e);
-    return web_fail(resp, e == KB_ENOTFOUND ? 404 : e == KB_EINVAL || e == KB_EEXIST ? 400 : 500, msg);
+    return web_fail(resp,
+                    e == KB_ENOTFOUND                  ? 404
+                    : e == KB_EINVAL || e == KB_EEXIST ? 400
+                                                       : 500,
+                    msg);
 }
 
 /* The body as a JSON object (an empty body is {}). */
@@ -131,8 +135,9 @@ static kb_err do_list(struct api_incidents *a, const struct web_request *req,
     struct db_incident_filter f = {.status = -1, .limit = 100};
     const char *v;
     if ((v = web_query(req, "status")) && *v && incident_status_parse(v, &f.status))
-        return web_fail(resp, 400, "status: declared, investigating, recovered, completed or "
-                               "cancelled");
+        return web_fail(resp, 400,
+                        "status: declared, investigating, recovered, completed or "
+                        "cancelled");
     if ((v = web_query(req, "service")) && *v)
         f.service = v;
     if ((v = web_query(req, "limit")) && *v) {
@@ -185,24 +190,19 @@ static kb_err do_stats(struct api_incidents *a, struct web_response *resp)
     return jw_finish(&w) ? web_fail(resp, 500, "answer too large") : KB_OK;
 }
 
-static kb_err do_open(struct api_incidents *a, const struct web_request *req,
-                      struct web_response *resp)
+/* id is 0 (a new incident); it gets the new one's. */
+static kb_err do_open(struct api_incidents *a, int64_t id, const struct json_value *o,
+                      struct arena *ar, struct web_response *resp)
 {
-    struct arena ar = ARENA_INIT(1 << 20);
-    struct json_value *o;
-    kb_err e = body(req, &ar, &o, resp);
-    if (e) {
-        arena_release(&ar);
-        return e;
-    }
+    kb_err e = KB_OK;
     bool bad = false;
-    struct incident_new n = {.service = str(&ar, o, "service", &bad),
-                             .title = str(&ar, o, "title", &bad),
-                             .summary = str(&ar, o, "summary", &bad),
-                             .handler = str(&ar, o, "handler", &bad),
+    struct incident_new n = {.service = str(ar, o, "service", &bad),
+                             .title = str(ar, o, "title", &bad),
+                             .summary = str(ar, o, "summary", &bad),
+                             .handler = str(ar, o, "handler", &bad),
                              .temperature = INCIDENT_WARM,
                              .now = kb_now_ms()};
-    const char *by = str(&ar, o, "by", &bad), *temp = str(&ar, o, "temperature", &bad);
+    const char *by = str(ar, o, "by", &bad), *temp = str(ar, o, "temperature", &bad);
     n.actor = by ? by : "api";
     int64_t lv = 0;
     const struct json_value *lvv = json_get(o, "level");
@@ -211,22 +211,21 @@ static kb_err do_open(struct api_incidents *a, const struct web_request *req,
     n.level = (int)lv;
     const struct json_value *dr = json_get(o, "drill");
     n.drill = dr && dr->type == JSON_TRUE;
-    time_of(&ar, o, "occurred", &n.occurred, &bad);
-    time_of(&ar, o, "detected", &n.detected, &bad);
+    time_of(ar, o, "occurred", &n.occurred, &bad);
+    time_of(ar, o, "detected", &n.detected, &bad);
     if (!bad && temp && incident_temp_parse(temp, &n.temperature))
         bad = true;
-    int64_t id = 0;
     struct kb_why why = {{0}};
     if (bad)
-        e = web_fail(resp, 400, "a field has the wrong type or value (strings; level a number; "
-                            "times RFC 3339; temperature cold, warm or hot)");
+        e = web_fail(resp, 400,
+                     "a field has the wrong type or value (strings; level a number; "
+                     "times RFC 3339; temperature cold, warm or hot)");
     else if (!n.service || !n.title)
         e = web_fail(resp, 400, "service and title are required");
     else if ((e = incident_open(a->db, &n, &id, &why)) != KB_OK)
         e = model_fail(resp, e, &why);
     else
         e = show(a, id, 201, resp);
-    arena_release(&ar);
     return e;
 }
 
@@ -254,26 +253,20 @@ static bool list_of(struct arena *ar, const struct json_value *v, bool numbers, 
     return true;
 }
 
-static kb_err do_change(struct api_incidents *a, int64_t id, const struct web_request *req,
-                        struct web_response *resp)
+static kb_err do_change(struct api_incidents *a, int64_t id, const struct json_value *o,
+                        struct arena *ar, struct web_response *resp)
 {
-    struct arena ar = ARENA_INIT(1 << 20);
-    struct json_value *o;
-    kb_err e = body(req, &ar, &o, resp);
-    if (e) {
-        arena_release(&ar);
-        return e;
-    }
+    kb_err e = KB_OK;
     struct incident_change c;
     incident_change_init(&c);
     bool bad = false;
-    const char *status = str(&ar, o, "status", &bad), *temp = str(&ar, o, "temperature", &bad);
-    c.title = str(&ar, o, "title", &bad);
-    c.summary = str(&ar, o, "summary", &bad);
-    c.handler = str(&ar, o, "handler", &bad);
-    c.scribe = str(&ar, o, "scribe", &bad);
-    c.liaison = str(&ar, o, "liaison", &bad);
-    const char *by = str(&ar, o, "by", &bad);
+    const char *status = str(ar, o, "status", &bad), *temp = str(ar, o, "temperature", &bad);
+    c.title = str(ar, o, "title", &bad);
+    c.summary = str(ar, o, "summary", &bad);
+    c.handler = str(ar, o, "handler", &bad);
+    c.scribe = str(ar, o, "scribe", &bad);
+    c.liaison = str(ar, o, "liaison", &bad);
+    const char *by = str(ar, o, "by", &bad);
     c.actor = by ? by : "api";
     c.now = kb_now_ms();
     if (status && incident_status_parse(status, &c.status))
@@ -287,36 +280,30 @@ static kb_err do_change(struct api_incidents *a, int64_t id, const struct web_re
     c.level = (int)lv;
     const char *tags[AI_LIST_MAX];
     int64_t issues[AI_LIST_MAX];
-    if (!list_of(&ar, json_get(o, "tags"), false, tags, NULL, &c.ntags) ||
-        !list_of(&ar, json_get(o, "issues"), true, NULL, issues, &c.nissues))
+    if (!list_of(ar, json_get(o, "tags"), false, tags, NULL, &c.ntags) ||
+        !list_of(ar, json_get(o, "issues"), true, NULL, issues, &c.nissues))
         bad = true;
     c.tags = tags;
     c.issues = issues;
     struct kb_why why = {{0}};
     if (bad)
-        e = web_fail(resp, 400, "a field has the wrong type or value (status, temperature and "
-                            "roles strings; level 1..5; tags strings; issues numbers)");
+        e = web_fail(resp, 400,
+                     "a field has the wrong type or value (status, temperature and "
+                     "roles strings; level 1..5; tags strings; issues numbers)");
     else if ((e = incident_update(a->db, id, &c, NULL, &why)) != KB_OK)
         e = model_fail(resp, e, &why);
     else
         e = show(a, id, 200, resp);
-    arena_release(&ar);
     return e;
 }
 
-static kb_err do_note(struct api_incidents *a, int64_t id, const struct web_request *req,
-                      struct web_response *resp)
+static kb_err do_note(struct api_incidents *a, int64_t id, const struct json_value *o,
+                      struct arena *ar, struct web_response *resp)
 {
-    struct arena ar = ARENA_INIT(1 << 20);
-    struct json_value *o;
-    kb_err e = body(req, &ar, &o, resp);
-    if (e) {
-        arena_release(&ar);
-        return e;
-    }
+    kb_err e = KB_OK;
     bool bad = false;
-    const char *text = str(&ar, o, "text", &bad), *ref = str(&ar, o, "ref", &bad);
-    const char *by = str(&ar, o, "by", &bad);
+    const char *text = str(ar, o, "text", &bad), *ref = str(ar, o, "ref", &bad);
+    const char *by = str(ar, o, "by", &bad);
     const struct json_value *pin = json_get(o, "pin");
     struct kb_why why = {{0}};
     if (bad || !text || !*text)
@@ -326,23 +313,16 @@ static kb_err do_note(struct api_incidents *a, int64_t id, const struct web_requ
         e = model_fail(resp, e, &why);
     else
         e = show(a, id, 201, resp);
-    arena_release(&ar);
     return e;
 }
 
-static kb_err do_parent(struct api_incidents *a, int64_t id, const struct web_request *req,
-                        struct web_response *resp)
+static kb_err do_parent(struct api_incidents *a, int64_t id, const struct json_value *o,
+                        struct arena *ar, struct web_response *resp)
 {
-    struct arena ar = ARENA_INIT(1 << 20);
-    struct json_value *o;
-    kb_err e = body(req, &ar, &o, resp);
-    if (e) {
-        arena_release(&ar);
-        return e;
-    }
+    kb_err e = KB_OK;
     bool bad = false;
     int64_t parent = 0;
-    const char *by = str(&ar, o, "by", &bad);
+    const char *by = str(ar, o, "by", &bad);
     struct kb_why why = {{0}};
     if (bad || !json_as_int(json_get(o, "parent"), &parent) || parent <= 0)
         e = web_fail(resp, 400, "parent: an incident id is required");
@@ -350,7 +330,6 @@ static kb_err do_parent(struct api_incidents *a, int64_t id, const struct web_re
         e = model_fail(resp, e, &why);
     else
         e = show(a, id, 200, resp);
-    arena_release(&ar);
     return e;
 }
 
@@ -383,6 +362,22 @@ static bool parse_path(const char *p, int64_t *id, const char **action)
     return true;
 }
 
+/* A change described by the request's JSON body (see api_incidents.h). */
+typedef kb_err (*change_fn)(struct api_incidents *a, int64_t id, const struct json_value *o,
+                            struct arena *ar, struct web_response *resp);
+
+static kb_err with_body(struct api_incidents *a, int64_t id, const struct web_request *req,
+                        struct web_response *resp, change_fn fn)
+{
+    struct arena ar = ARENA_INIT(1 << 20);
+    struct json_value *o;
+    kb_err e = body(req, &ar, &o, resp);
+    if (!e)
+        e = fn(a, id, o, &ar, resp);
+    arena_release(&ar);
+    return e;
+}
+
 kb_err api_incidents_route(void *ctx, const struct web_request *req, struct web_response *resp)
 {
     struct api_incidents *a = ctx;
@@ -397,20 +392,23 @@ kb_err api_incidents_route(void *ctx, const struct web_request *req, struct web_
     int64_t id;
     const char *action;
     if (*p == '\0' || strcmp(p, "/") == 0) {
-        e = get ? do_list(a, req, resp) : post ? do_open(a, req, resp) : web_fail(resp, 405, "use GET or POST");
+        e = get    ? do_list(a, req, resp)
+            : post ? with_body(a, 0, req, resp, do_open)
+                   : web_fail(resp, 405, "use GET or POST");
     } else if (strcmp(p, "/stats") == 0) {
         e = get ? do_stats(a, resp) : web_fail(resp, 405, "use GET");
     } else if (*p != '/' || !parse_path(p + 1, &id, &action)) {
         e = KB_ENOTFOUND;
     } else if (!*action) {
-        e = get ? show(a, id, 200, resp) : post ? do_change(a, id, req, resp)
-                                                : web_fail(resp, 405, "use GET or POST");
+        e = get    ? show(a, id, 200, resp)
+            : post ? with_body(a, id, req, resp, do_change)
+                   : web_fail(resp, 405, "use GET or POST");
     } else if (strcmp(action, "postmortem") == 0) {
         e = get ? do_postmortem(a, id, resp) : web_fail(resp, 405, "use GET");
     } else if (strcmp(action, "notes") == 0) {
-        e = post ? do_note(a, id, req, resp) : web_fail(resp, 405, "use POST");
+        e = post ? with_body(a, id, req, resp, do_note) : web_fail(resp, 405, "use POST");
     } else if (strcmp(action, "parent") == 0) {
-        e = post ? do_parent(a, id, req, resp) : web_fail(resp, 405, "use POST");
+        e = post ? with_body(a, id, req, resp, do_parent) : web_fail(resp, 405, "use POST");
     } else {
         e = KB_ENOTFOUND;
     }
