@@ -471,57 +471,100 @@ static kb_err tick(void *ctx, const struct db_incident *r)
     return e;
 }
 
-/* ---- channels Slack created ---------------------------------------------- */
+/* ---- what the receivers created -------------------------------------------- */
+
+/* An incident that lacks what a receiver may have created for it. */
+struct wanted {
+    int64_t id;
+    bool channel, issue, pr;
+};
 
 struct pending {
-    int64_t ids[IB_ACTIVE_MAX];
+    const struct incident_bot *b;
+    struct wanted v[IB_ACTIVE_MAX];
     size_t n;
 };
 
-static kb_err no_channel(void *ctx, const struct db_incident *r)
+static kb_err want(void *ctx, const struct db_incident *r)
 {
     struct pending *p = ctx;
-    if (!r->slack_channel_id && p->n < IB_ACTIVE_MAX && r->status != INCIDENT_COMPLETED &&
-        r->status != INCIDENT_CANCELLED)
-        p->ids[p->n++] = r->id;
+    bool active = r->status != INCIDENT_COMPLETED && r->status != INCIDENT_CANCELLED;
+    struct wanted w = {
+        .id = r->id,
+        .channel = p->b->receiver && !r->slack_channel_id && active,
+        .issue = p->b->github_receiver && r->github_issue == 0,
+        .pr = p->b->github_receiver && r->github_pr == 0 && r->status == INCIDENT_COMPLETED,
+    };
+    if ((w.channel || w.issue || w.pr) && p->n < IB_ACTIVE_MAX)
+        p->v[p->n++] = w;
     return KB_OK;
 }
 
-/* Copies the channel the receiver created into the incident (its own
- * transaction, through incident_update, so it is on the timeline). */
-static kb_err copy_channels(struct db *db, const struct incident_bot *b, int64_t now,
-                            struct incident_bot_stats *st, struct kb_why *why)
+/* The state the receiver saved for the incident, parsed into ar; NULL when
+ * there is none (or it is not a JSON object). */
+static const struct json_value *saved(struct db *db, const char *receiver, int64_t id,
+                                      struct arena *ar)
+{
+    char *state = NULL;
+    if (db_outbox_state_get(db, receiver, id, &state) || !state)
+        return NULL;
+    struct json_value *v = NULL;
+    char *copy = arena_strndup(ar, state, strlen(state)); /* the values point into it */
+    free(state);
+    if (!copy || json_parse(copy, strlen(copy), NULL, ar, &v, NULL) != KB_OK ||
+        v->type != JSON_OBJECT)
+        return NULL;
+    return v;
+}
+
+/* Copies into each incident what the receivers created for it: the Slack
+ * channel (id and name) and the GitHub issue and pull request numbers.
+ * One pass over the incidents and one incident_update each (its own
+ * transaction, so the links are on the timeline). */
+static kb_err copy_back(struct db *db, const struct incident_bot *b, int64_t now,
+                        struct incident_bot_stats *st, struct kb_why *why)
 {
     struct pending *p = kb_calloc(1, sizeof *p);
+    p->b = b;
     struct db_incident_filter f = {.status = -1, .limit = IB_ACTIVE_MAX};
-    kb_err e = db_incident_list(db, &f, no_channel, p);
+    kb_err e = db_incident_list(db, &f, want, p);
     for (size_t i = 0; !e && i < p->n; i++) {
-        char *state = NULL;
-        if (db_outbox_state_get(db, b->receiver, p->ids[i], &state) || !state)
-            continue;
-        struct arena a = ARENA_INIT(64u << 10);
-        struct json_value *v = NULL;
-        if (json_parse(state, strlen(state), NULL, &a, &v, NULL) == KB_OK &&
-            v->type == JSON_OBJECT) {
-            struct kb_str ch = json_str(json_get(v, "channel"));
-            struct kb_str nm = json_str(json_get(v, "name"));
-            if (ch.n) {
-                char *chs = kb_strndup(ch.p, ch.n), *nms = nm.n ? kb_strndup(nm.p, nm.n) : NULL;
-                struct incident_change c;
-                incident_change_init(&c);
-                c.slack_channel_id = chs;
-                c.slack_channel_name = nms;
-                c.actor = "koban";
-                c.now = now;
-                struct kb_why w2 = {{0}};
-                if (incident_update(db, p->ids[i], &c, NULL, &w2) == KB_OK)
-                    st->channels++;
-                free(chs);
-                free(nms);
+        const struct wanted *w = &p->v[i];
+        struct arena ar = ARENA_INIT(64u << 10);
+        struct incident_change c;
+        incident_change_init(&c);
+        const struct json_value *v = w->channel ? saved(db, b->receiver, w->id, &ar) : NULL;
+        struct kb_str ch = json_str(json_get(v, "channel")), nm = json_str(json_get(v, "name"));
+        if (ch.n) {
+            c.slack_channel_id = arena_strndup(&ar, ch.p, ch.n);
+            c.slack_channel_name = nm.n ? arena_strndup(&ar, nm.p, nm.n) : NULL;
+        }
+        v = w->issue || w->pr ? saved(db, b->github_receiver, w->id, &ar) : NULL;
+        int64_t issue = 0, pr = 0;
+        if (!w->issue || !json_as_int(json_get(v, "number"), &issue) || issue < 0)
+            issue = 0;
+        if (!w->pr || !json_as_int(json_get(v, "pr"), &pr) || pr < 0)
+            pr = 0;
+        c.github_issue = issue;
+        c.github_pr = pr;
+        if (c.slack_channel_id || issue || pr) {
+            c.actor = "koban";
+            c.now = now;
+            struct kb_why w2 = {{0}};
+            bool changed = false;
+            kb_err u = incident_update(db, w->id, &c, &changed, &w2);
+            if (u != KB_OK && c.slack_channel_id && (issue || pr)) {
+                /* a refused channel (its name another incident's) must not
+                 * hold back the GitHub numbers */
+                c.slack_channel_id = c.slack_channel_name = NULL;
+                u = incident_update(db, w->id, &c, &changed, &w2);
+            }
+            if (u == KB_OK && changed) {
+                st->channels += c.slack_channel_id != NULL;
+                st->github += issue || pr;
             }
         }
-        arena_release(&a);
-        free(state);
+        arena_release(&ar);
     }
     free(p);
     if (e)
@@ -533,9 +576,7 @@ kb_err incident_bot_step(struct db *db, const struct incident_bot *b, int64_t no
                          struct incident_bot_stats *st, struct kb_why *why)
 {
     memset(st, 0, sizeof *st);
-    kb_err e = b->receiver ? copy_channels(db, b, now, st, why) : KB_OK;
-    if (!e)
-        e = incident_bot_github_copy(db, b, now, &st->github, why);
+    kb_err e = copy_back(db, b, now, st, why);
     if (e)
         return e;
     if (db_begin(db))

@@ -20,7 +20,6 @@
 
 #define IG_TEXT_MAX (16u * 1024)
 #define IG_PAYLOAD_MAX (2u << 20) /* a draft, JSON-escaped, and the facts */
-#define IG_PENDING_MAX 1000       /* incidents looked at per step */
 
 static void time_str(struct jw *w, const char *key, int64_t ms)
 {
@@ -180,69 +179,3 @@ kb_err incident_bot_github_event(struct db *db, const struct incident_bot *b,
     return e;
 }
 
-/* ---- numbers GitHub gave --------------------------------------------------- */
-
-struct pending {
-    struct {
-        int64_t id;
-        bool issue, pr; /* which is missing */
-    } v[IG_PENDING_MAX];
-    size_t n;
-};
-
-static kb_err missing(void *ctx, const struct db_incident *r)
-{
-    struct pending *p = ctx;
-    bool issue = r->github_issue == 0;
-    bool pr = r->github_pr == 0 && r->status == INCIDENT_COMPLETED;
-    if ((issue || pr) && p->n < IG_PENDING_MAX) {
-        p->v[p->n].id = r->id;
-        p->v[p->n].issue = issue;
-        p->v[p->n].pr = pr;
-        p->n++;
-    }
-    return KB_OK;
-}
-
-kb_err incident_bot_github_copy(struct db *db, const struct incident_bot *b, int64_t now,
-                                size_t *copied, struct kb_why *why)
-{
-    if (!b->github_receiver)
-        return KB_OK;
-    struct pending *p = kb_calloc(1, sizeof *p);
-    struct db_incident_filter f = {.status = -1, .limit = IG_PENDING_MAX};
-    kb_err e = db_incident_list(db, &f, missing, p);
-    for (size_t i = 0; !e && i < p->n; i++) {
-        char *state = NULL;
-        if (db_outbox_state_get(db, b->github_receiver, p->v[i].id, &state) || !state)
-            continue;
-        struct arena a = ARENA_INIT(64u << 10);
-        struct json_value *v = NULL;
-        int64_t issue = 0, pr = 0;
-        if (json_parse(state, strlen(state), NULL, &a, &v, NULL) == KB_OK &&
-            v->type == JSON_OBJECT) {
-            if (!p->v[i].issue || !json_as_int(json_get(v, "number"), &issue) || issue < 0)
-                issue = 0;
-            if (!p->v[i].pr || !json_as_int(json_get(v, "pr"), &pr) || pr < 0)
-                pr = 0;
-        }
-        arena_release(&a);
-        free(state);
-        if (!issue && !pr)
-            continue;
-        struct incident_change c;
-        incident_change_init(&c);
-        c.github_issue = issue;
-        c.github_pr = pr;
-        c.actor = "koban";
-        c.now = now;
-        struct kb_why w2 = {{0}};
-        bool changed = false;
-        if (incident_update(db, p->v[i].id, &c, &changed, &w2) == KB_OK && changed)
-            (*copied)++;
-    }
-    free(p);
-    if (e)
-        kb_fail(why, e, "store: incidents: %s", db_errmsg(db));
-    return e;
-}

@@ -22,11 +22,4 @@ kb_err incident_bot_github_event(struct db *db, const struct incident_bot *b,
                                  const struct db_incident_event *ev, const struct db_incident *r,
                                  int64_t now, size_t *jobs, struct kb_why *why);
 
-/* Copies the issue and pull request numbers the github receiver saved in
- * its state into the incidents that lack them (each through
- * incident_update, its own transaction); *copied counts the incidents
- * changed. */
-kb_err incident_bot_github_copy(struct db *db, const struct incident_bot *b, int64_t now,
-                                size_t *copied, struct kb_why *why);
-
 #endif
