@@ -135,19 +135,26 @@ static void payload_start(struct jw *w, const char *op, const struct db_incident
     jw_obj_end(w);
 }
 
-static kb_err enqueue(struct step *s, int64_t incident_id, const char *op, struct buf *p)
+/* Finishes the payload w wrote into p, writes it as a job of the incident
+ * and releases p. */
+static kb_err enqueue(struct step *s, int64_t incident_id, const char *op, struct jw *w,
+                      struct buf *p)
 {
-    if (!p->p)
-        return kb_fail(s->why, KB_ETOOBIG, "incident %" PRId64 ": %s: payload too large",
-                       incident_id, op);
-    struct db_outbox_new j = {.receiver = s->b->receiver, .issue_id = incident_id,
-                              .event = "incident", .payload = p->p};
-    int64_t id;
-    kb_err e = db_outbox_enqueue(s->db, &j, s->now, &id);
-    if (e)
-        return kb_fail(s->why, KB_EDB, "store: outbox: %s", db_errmsg(s->db));
-    s->st->jobs++;
-    return KB_OK;
+    kb_err e = KB_OK;
+    if (jw_finish(w) != KB_OK || !p->p) {
+        e = kb_fail(s->why, KB_ETOOBIG, "incident %" PRId64 ": %s: payload too large",
+                    incident_id, op);
+    } else {
+        struct db_outbox_new j = {.receiver = s->b->receiver, .issue_id = incident_id,
+                                  .event = "incident", .payload = p->p};
+        int64_t id;
+        if (db_outbox_enqueue(s->db, &j, s->now, &id))
+            e = kb_fail(s->why, KB_EDB, "store: outbox: %s", db_errmsg(s->db));
+        else
+            s->st->jobs++;
+    }
+    buf_release(p);
+    return e;
 }
 
 /* One message: into the incident's channel (channel NULL) or another. */
@@ -160,10 +167,7 @@ static kb_err post(struct step *s, const struct db_incident *r, int64_t job_inci
     payload_start(&w, "post", r);
     jw_kv_str(&w, "text", msg);
     jw_obj_end(&w);
-    kb_err e = jw_finish(&w) ? kb_fail(s->why, KB_ETOOBIG, "payload too large")
-                             : enqueue(s, job_incident, "post", &p);
-    buf_release(&p);
-    return e;
+    return enqueue(s, job_incident, "post", &w, &p);
 }
 
 static kb_err broadcast(struct step *s, const struct db_incident *r, const char *msg)
@@ -177,10 +181,7 @@ static kb_err broadcast(struct step *s, const struct db_incident *r, const char 
     list2(&w, "channels", &s->b->broadcast, NULL);
     jw_kv_str(&w, "text", msg);
     jw_obj_end(&w);
-    kb_err e = jw_finish(&w) ? kb_fail(s->why, KB_ETOOBIG, "payload too large")
-                             : enqueue(s, r->id, "broadcast", &p);
-    buf_release(&p);
-    return e;
+    return enqueue(s, r->id, "broadcast", &w, &p);
 }
 
 static kb_err simple(struct step *s, const struct db_incident *r, const char *op)
@@ -190,10 +191,7 @@ static kb_err simple(struct step *s, const struct db_incident *r, const char *op
     jw_init(&w, &p);
     payload_start(&w, op, r);
     jw_obj_end(&w);
-    kb_err e = jw_finish(&w) ? kb_fail(s->why, KB_ETOOBIG, "payload too large")
-                             : enqueue(s, r->id, op, &p);
-    buf_release(&p);
-    return e;
+    return enqueue(s, r->id, op, &w, &p);
 }
 
 /* declared: the channel with its people and checklist, then the announcement. */
@@ -236,11 +234,13 @@ static kb_err on_declared(struct step *s, const struct db_incident *r, const cha
     list2(&w, "usergroups", &b->invite_groups, svc ? &svc->invite_groups : NULL);
     jw_kv_str(&w, "text", t.p ? t.p : "");
     jw_obj_end(&w);
-    kb_err e = !r->slack_channel_name
-                   ? kb_fail(s->why, KB_EINVAL, "incident %" PRId64 " has no channel name", r->id)
-               : jw_finish(&w) ? kb_fail(s->why, KB_ETOOBIG, "payload too large")
-                               : enqueue(s, r->id, "open", &p);
-    buf_release(&p);
+    kb_err e = KB_OK;
+    if (!r->slack_channel_name) {
+        buf_release(&p);
+        e = kb_fail(s->why, KB_EINVAL, "incident %" PRId64 " has no channel name", r->id);
+    } else {
+        e = enqueue(s, r->id, "open", &w, &p);
+    }
     if (!e) {
         buf_reset(&t);
         buf_puts(&t, ":rotating_light: ");
@@ -441,11 +441,9 @@ static kb_err timekeeper(struct step *s, const struct db_incident *r)
     jw_obj_end(&w);
     jw_arr_end(&w);
     jw_obj_end(&w);
-    e = jw_finish(&w) ? kb_fail(s->why, KB_ETOOBIG, "payload too large")
-                      : enqueue(s, r->id, "timekeeper", &p);
+    e = enqueue(s, r->id, "timekeeper", &w, &p);
     if (!e)
         s->st->timekeeper++;
-    buf_release(&p);
     buf_release(&t);
     return e;
 }
