@@ -4,7 +4,7 @@
 set -eu
 want="build-essential cmake ninja-build pkg-config libsqlite3-dev libyaml-dev
       libmicrohttpd-dev zlib1g-dev libxxhash-dev libpcre2-dev libcurl4-openssl-dev libmaxminddb-dev
-      libssl-dev libxml2-dev libzip-dev
+      libssl-dev libxml2-dev libzip-dev libzstd-dev
       python3 sqlite3 curl"
 case "${1:-build}" in
   check) want="$want clang libclang-rt-14-dev" ;;

@@ -62,9 +62,9 @@ int cmd_journal(int argc, char **argv)
     if (!strcmp(sub, "stats")) {
         struct journal_stats st;
         journal_stats(j, &st);
-        printf("durable_seq %llu\nsegments %llu\ntorn_bytes_at_open %llu\n",
+        printf("durable_seq %llu\nsegments %llu\nbytes_on_disk %llu\ntorn_bytes_at_open %llu\n",
                (unsigned long long)journal_durable_seq(j), (unsigned long long)st.segments,
-               (unsigned long long)st.torn_bytes);
+               (unsigned long long)st.disk_bytes, (unsigned long long)st.torn_bytes);
     } else {
         struct journal_reader *r;
         if (only)

@@ -47,6 +47,8 @@ static const struct key_def config_keys[] = {
     {"journal.retention_days", K_UINT, OFF(journal.retention_days),
      "delete processed segments older than this (0: keep)"},
     {"journal.fsync", K_BOOL, OFF(journal.fsync), "fsync before acknowledging (keep true)"},
+    {"journal.compress_level", K_UINT, OFF(journal.compress_level),
+     "zstd level for groups of events, 1-19 (0: store them uncompressed)"},
     {"ingest.max_event", K_SIZE, OFF(ingest.max_event), "largest single event"},
     {"ingest.max_events", K_UINT, OFF(ingest.max_events), "events per payload"},
     {"ingest.max_depth", K_UINT, OFF(ingest.max_depth), "JSON nesting depth"},
@@ -118,6 +120,7 @@ static void set_defaults(struct kb_config *c)
     c->journal.segment_bytes = 64u * 1024 * 1024;
     c->journal.retention_days = 30;
     c->journal.fsync = true;
+    c->journal.compress_level = 1;
     c->ingest.max_event = 1024 * 1024;
     c->ingest.max_events = 100000;
     c->ingest.max_depth = 64;
@@ -386,6 +389,8 @@ static kb_err validate(struct kb_config *c, struct kb_why *why)
         return kb_fail(why, KB_EINVAL, "%s: store.batch: between 1 and 1000000", f);
     if (c->journal.segment_bytes < 64 * 1024)
         return kb_fail(why, KB_EINVAL, "%s: journal.segment_bytes: at least 64KiB", f);
+    if (c->journal.compress_level > 19)
+        return kb_fail(why, KB_EINVAL, "%s: journal.compress_level: 0 (off) to 19", f);
     if (c->spool.max_file < 1024)
         return kb_fail(why, KB_EINVAL, "%s: spool.max_file: at least 1KiB", f);
     if (c->http.threads > 64)

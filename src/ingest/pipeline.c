@@ -156,10 +156,17 @@ static bool fold_summary(struct pipeline *p, const struct journal_entry *e, uint
     return true;
 }
 
-static kb_err process_record(struct pipeline *p, const struct journal_entry *e,
-                             uint64_t *alerts, uint64_t *quarantined)
+/* r: the reader e came from, which fills e->data when the summary is not
+ * enough (journal_reader_set_lazy). */
+static kb_err process_record(struct pipeline *p, struct journal_reader *r,
+                             struct journal_entry *e, uint64_t *alerts, uint64_t *quarantined)
 {
     const struct format *forced = e->format_id ? format_by_id(e->format_id) : NULL;
+    if (e->aux.n && e->kind != JOURNAL_REJECT && fold_summary(p, e, alerts))
+        return KB_OK;
+    kb_err de = journal_reader_data(r, e);
+    if (de != KB_OK)
+        return de;
     if (e->kind == JOURNAL_REJECT) {
         size_t rl = e->data.n >= 2 ? (size_t)(uint8_t)e->data.p[0] |
                                          ((size_t)(uint8_t)e->data.p[1] << 8)
@@ -172,8 +179,6 @@ static kb_err process_record(struct pipeline *p, const struct journal_entry *e,
         return db_quarantine_add(p->db, e->seq, e->recv_ms, path_name(e->path),
                                  forced ? forced->name : NULL, reason, raw);
     }
-    if (e->aux.n && fold_summary(p, e, alerts))
-        return KB_OK;
     arena_reset(&p->arena);
     struct emit_ctx c = {.p = p, .seq = e->seq, .recv_ms = e->recv_ms};
     struct kb_why why = {{0}};
@@ -208,6 +213,7 @@ static kb_err pipeline_batch(struct pipeline *p, size_t *n, struct kb_why *why)
     kb_err e = journal_reader_open(p->journal, from, &r);
     if (e)
         return kb_fail(why, e, "journal reader: %s", kb_strerror(e));
+    journal_reader_set_lazy(r, true); /* most events fold from their summary */
     e = db_begin(p->db);
     if (e) {
         journal_reader_close(r);
@@ -229,7 +235,7 @@ static kb_err pipeline_batch(struct pipeline *p, size_t *n, struct kb_why *why)
                         kb_strerror(re));
             break;
         }
-        e = process_record(p, &ent, &alerts, &quarantined);
+        e = process_record(p, r, &ent, &alerts, &quarantined);
         if (e) {
             kb_fail(why, e, "seq %llu: %s", (unsigned long long)ent.seq,
                     e == KB_EDB ? db_errmsg(p->db) : kb_strerror(e));

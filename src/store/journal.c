@@ -9,6 +9,9 @@
  * a measurable share of ingest CPU, written once and verified on every read.
  * flags bit 1 (JR_AUX): the payload is data, then aux, then aux's length as
  * u32; readers hand data and aux out separately.
+ * A pack (journal_pack.h: magic "KJP1", seq of its first record, a count)
+ * is a unit in place of count records; everything below that says
+ * "record" about the file means a unit, and seq advances by its count.
  * flags bit 0 (JR_MORE): the next record belongs to the same append. Recovery
  * cuts a torn tail back to the end of the last complete append, and the writer
  * rotates segments only between appends, so an append survives a crash whole
@@ -38,6 +41,7 @@
  * one reader per batch does not rescan its segment each time.
  */
 #include "store/journal.h"
+#include "store/journal_pack.h"
 
 #include "lib/log.h"
 
@@ -56,9 +60,6 @@
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack; header and library ship together */
 #include <xxhash.h>
 
-#define JR_HDR 32u
-#define JR_MORE 0x01u
-#define JR_AUX 0x02u
 #define JR_NAME_LEN 23                         /* 20 digits + ".kj" */
 #define JR_CHUNK ((size_t)1 << 20)             /* reads are this large */
 #define JR_DEF_BYTES ((size_t)64 << 20)        /* segment_bytes, max_pending */
@@ -66,6 +67,8 @@
 #define JR_MAX_CALLBACKS ((size_t)1 << 20)     /* pending journal_on_durable */
 #define JR_MAX_SEGMENTS ((size_t)1 << 20)      /* segment files in a journal */
 #define JR_HINTS 4                             /* remembered reader positions */
+#define JR_POOL 8                              /* idle pack encoders kept */
+#define JR_PACK_MIN 1024                       /* smaller appends stay plain */
 
 struct seg {
     uint64_t first; /* seq of its first record */
@@ -82,6 +85,8 @@ struct pbuf {
  * there instead of scanning its segment from the start. */
 struct hint {
     uint64_t seq, seg_first, off;
+    uint64_t unit_seq; /* first seq of the unit at off (a pack may start
+                          before seq) */
 };
 
 struct cb {
@@ -98,12 +103,16 @@ struct rbuf {
     uint64_t off;
 };
 
+/* A unit as read: a plain record, or a pack of count records (pack true:
+ * data/len are its compressed bytes, raw_len their size decompressed). */
 struct rec {
     uint64_t seq;
     int64_t recv_ms;
     uint8_t kind, format_id, path, flags;
     const char *data;
     uint32_t len;
+    bool pack;
+    uint32_t count, raw_len;
 };
 
 enum scan { SCAN_OK, SCAN_END, SCAN_SHORT, SCAN_BAD, SCAN_IOERR };
@@ -127,6 +136,12 @@ struct journal {
     struct cb *heap;  /* min-heap by seq */
     size_t nheap, heap_cap;
     uint64_t bytes, syncs, torn_bytes, durable_at_open;
+    uint64_t in_bytes, out_bytes; /* appended: as plain records, as written */
+    int level;                    /* zstd level of packs; 0: plain records */
+
+    pthread_mutex_t pool_mu; /* guards pool: encoders idle between appends */
+    struct jpack_enc *pool[JR_POOL];
+    size_t npool;
     struct hint hints[JR_HINTS];
     unsigned hint_next;
 
@@ -150,34 +165,14 @@ struct journal_reader {
     uint64_t file_seq;  /* seq of the next record in the file */
     uint64_t after;
     bool broken;        /* an error was returned: the position is unknown */
+    struct jpack_dec *dec; /* the pack being read (created on the first) */
+    uint32_t pack_left;    /* its records not yet handed out */
+    bool lazy;             /* journal_reader_set_lazy */
+    bool last_packed;      /* the record handed out last came from a pack */
+    uint64_t pack_off, pack_seq; /* its file offset and first seq */
 };
 
 /* ---- encoding ---------------------------------------------------------- */
-
-static void put_u32(char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (char)(v >> (8 * i));
-}
-static void put_u64(char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (char)(v >> (8 * i));
-}
-static uint32_t get_u32(const char *p)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++)
-        v |= (uint32_t)(unsigned char)p[i] << (8 * i);
-    return v;
-}
-static uint64_t get_u64(const char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)(unsigned char)p[i] << (8 * i);
-    return v;
-}
 
 /* The record check of a header whose check field is zero, given the hash
  * of its payload. */
@@ -190,7 +185,7 @@ static uint32_t hdr_crc(const char *hdr, const char *data, size_t n)
 {
     char h[JR_HDR];
     memcpy(h, hdr, JR_HDR);
-    put_u32(h + 28, 0);
+    jr_put_u32(h + 28, 0);
     return rec_check(h, XXH3_64bits(data, n));
 }
 
@@ -288,12 +283,13 @@ static enum scan rec_next(struct rbuf *b, uint64_t limit, struct rec *r, const c
     if (rc != KB_OK)
         return b->len == b->pos ? SCAN_END : SCAN_SHORT;
     const char *h = b->p + b->pos;
-    if (memcmp(h, "KJR2", 4) != 0) {
+    bool pack = memcmp(h, "KJP1", 4) == 0;
+    if (!pack && memcmp(h, "KJR2", 4) != 0) {
         *bad = "bad magic";
         return SCAN_BAD;
     }
-    uint32_t len = get_u32(h + 4);
-    if (len > JOURNAL_MAX_RECORD) {
+    uint32_t len = jr_get_u32(h + 4);
+    if (len > (pack ? JP_MAX_COMP : JOURNAL_MAX_RECORD)) {
         *bad = "length over the record limit";
         return SCAN_BAD;
     }
@@ -303,18 +299,31 @@ static enum scan rec_next(struct rbuf *b, uint64_t limit, struct rec *r, const c
     if (rc != KB_OK)
         return SCAN_SHORT;
     h = b->p + b->pos; /* the buffer may have moved */
-    if (hdr_crc(h, h + JR_HDR, len) != get_u32(h + 28)) {
+    if (hdr_crc(h, h + JR_HDR, len) != jr_get_u32(h + 28)) {
         *bad = "checksum mismatch";
         return SCAN_BAD;
     }
     r->len = len;
-    r->seq = get_u64(h + 8);
-    r->recv_ms = (int64_t)get_u64(h + 16);
+    r->seq = jr_get_u64(h + 8);
+    r->recv_ms = (int64_t)jr_get_u64(h + 16);
     r->kind = (uint8_t)h[24];
     r->format_id = (uint8_t)h[25];
     r->path = (uint8_t)h[26];
     r->flags = (uint8_t)h[27];
     r->data = h + JR_HDR;
+    r->pack = pack;
+    r->count = 1;
+    r->raw_len = 0;
+    if (pack) { /* the check held, so a bad field is a writer's bug */
+        r->count = jr_get_u32(h + 16);
+        r->raw_len = jr_get_u32(h + 20);
+        if (r->count == 0 || (uint8_t)h[24] != JP_CODEC_ZSTD) {
+            *bad = "pack with no records or an unknown codec";
+            return SCAN_BAD;
+        }
+        r->recv_ms = 0;
+        r->kind = r->format_id = r->path = 0;
+    }
     b->pos += JR_HDR + len;
     return SCAN_OK;
 }
@@ -411,7 +420,7 @@ static kb_err seg_scan(struct journal *j, struct rbuf *b, const struct seg *s,
             out->bad_off = sc == SCAN_END ? out->good_end : at;
             return KB_OK;
         }
-        seq++;
+        seq += r.count;
         if (!(r.flags & JR_MORE)) {
             out->good_end = rbuf_tell(b);
             out->next_seq = seq;
@@ -619,10 +628,10 @@ static void writer_flush(struct journal *j, const char *p, size_t n, uint64_t se
         do { /* take whole appends until the segment is full */
             bool more;
             do {
-                uint32_t len = get_u32(p + end + 4);
+                uint32_t len = jr_get_u32(p + end + 4);
                 more = ((uint8_t)p[end + 27] & JR_MORE) != 0;
+                s += memcmp(p + end, "KJP1", 4) == 0 ? jr_get_u32(p + end + 16) : 1;
                 end += JR_HDR + len;
-                s++;
             } while (more);
         } while (end < n && j->w_size + (end - off) < j->seg_bytes);
         size_t len = end - off;
@@ -688,6 +697,9 @@ static void journal_free(struct journal *j)
         close(j->dirfd);
     if (j->lockfd >= 0)
         close(j->lockfd); /* releases the flock */
+    for (size_t i = 0; i < j->npool; i++)
+        jpack_enc_free(j->pool[i]);
+    pthread_mutex_destroy(&j->pool_mu);
     free(j->pend.p);
     free(j->wbuf.p);
     free(j->segs);
@@ -712,6 +724,8 @@ kb_err journal_open(const char *dir, const struct journal_opts *opts, struct jou
     j->seg_bytes = opts && opts->segment_bytes ? opts->segment_bytes : JR_DEF_BYTES;
     j->max_pending = opts && opts->max_pending ? opts->max_pending : JR_DEF_BYTES;
     j->no_sync = opts && opts->no_sync;
+    j->level = opts ? opts->compress_level : 0;
+    pthread_mutex_init(&j->pool_mu, NULL);
     atomic_init(&j->failed, false);
     kb_err rc = KB_OK;
     j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -795,31 +809,102 @@ static bool entry_ok(const struct journal_entry *e)
            e->aux.n <= JOURNAL_MAX_AUX;
 }
 
-/* Bytes the aux section takes in the payload: aux and its u32 length. */
-static size_t rec_aux_bytes(const struct journal_entry *e)
+/* Waits (mu held) until total more bytes fit in the pending buffer. */
+static kb_err pend_wait_room(struct journal *j, size_t total)
 {
-    return e->aux.n ? e->aux.n + 4 : 0;
+    while (!atomic_load(&j->failed) && !j->closing && j->pend.len > 0 &&
+           j->pend.len + total > j->max_pending)
+        pthread_cond_wait(&j->cv_space, &j->mu);
+    return atomic_load(&j->failed) ? KB_EIO : j->closing ? KB_ECLOSED : KB_OK;
 }
 
-static size_t rec_payload_bytes(const struct journal_entry *e)
+/* Plain records: each payload copied into the pending buffer under the
+ * lock (the payload hashes are computed before it). */
+static kb_err append_plain(struct journal *j, const struct journal_entry *entries, size_t n,
+                           size_t total, uint64_t *last_seq)
 {
-    return e->data.n + rec_aux_bytes(e);
+    uint64_t small[64], *pc = n <= KB_ARRAY_LEN(small) ? small : kb_malloc(n * sizeof *pc);
+    for (size_t i = 0; i < n; i++)
+        pc[i] = jr_payload_hash(&entries[i]);
+    pthread_mutex_lock(&j->mu);
+    kb_err rc = pend_wait_room(j, total);
+    if (rc == KB_OK) {
+        pbuf_reserve(&j->pend, total, j->max_pending);
+        char *w = j->pend.p + j->pend.len;
+        for (size_t i = 0; i < n; i++) {
+            jr_put_record(w, &entries[i], i + 1 < n);
+            jr_put_u64(w + 8, j->next_seq++);
+            jr_put_u32(w + 28, rec_check(w, pc[i]));
+            w += JR_HDR + jr_payload_bytes(&entries[i]);
+        }
+        j->pend.len += total;
+        j->in_bytes += total;
+        j->out_bytes += total;
+        *last_seq = j->next_seq - 1;
+        if (j->writer_idle)
+            pthread_cond_signal(&j->cv_work);
+    }
+    pthread_mutex_unlock(&j->mu);
+    if (pc != small)
+        free(pc);
+    return rc;
 }
 
-/* XXH3-64 of the payload as written: data, aux, aux's length. */
-static uint64_t payload_hash(const struct journal_entry *e)
+static struct jpack_enc *enc_take(struct journal *j)
 {
-    if (!e->aux.n)
-        return XXH3_64bits(e->data.p, e->data.n);
-    XXH3_state_t st;
-    XXH3_INITSTATE(&st);
-    XXH3_64bits_reset(&st);
-    XXH3_64bits_update(&st, e->data.p, e->data.n);
-    XXH3_64bits_update(&st, e->aux.p, e->aux.n);
-    char len[4];
-    put_u32(len, (uint32_t)e->aux.n);
-    XXH3_64bits_update(&st, len, 4);
-    return XXH3_64bits_digest(&st);
+    struct jpack_enc *enc = NULL;
+    pthread_mutex_lock(&j->pool_mu);
+    if (j->npool > 0)
+        enc = j->pool[--j->npool];
+    pthread_mutex_unlock(&j->pool_mu);
+    return enc ? enc : jpack_enc_new(j->level);
+}
+
+static void enc_give(struct journal *j, struct jpack_enc *enc)
+{
+    pthread_mutex_lock(&j->pool_mu);
+    if (j->npool < JR_POOL) {
+        j->pool[j->npool++] = enc;
+        enc = NULL;
+    }
+    pthread_mutex_unlock(&j->pool_mu);
+    jpack_enc_free(enc);
+}
+
+/* Packs: compressed in this thread, then copied under the lock, where only
+ * each unit's seq and check are filled in. */
+static kb_err append_packed(struct journal *j, const struct journal_entry *entries, size_t n,
+                            size_t total, uint64_t *last_seq)
+{
+    struct jpack_enc *enc = enc_take(j);
+    const char *out;
+    size_t len, nunits;
+    const struct jpack_unit *units;
+    kb_err rc = jpack_encode(enc, entries, n, JR_MAX_GROUP, &out, &len, &units, &nunits);
+    if (rc == KB_OK) {
+        pthread_mutex_lock(&j->mu);
+        rc = pend_wait_room(j, len);
+        if (rc == KB_OK) {
+            pbuf_reserve(&j->pend, len, j->max_pending);
+            char *w = j->pend.p + j->pend.len;
+            memcpy(w, out, len);
+            for (size_t i = 0; i < nunits; i++) {
+                char *h = w + units[i].off;
+                jr_put_u64(h + 8, j->next_seq);
+                j->next_seq += units[i].count;
+                jr_put_u32(h + 28, rec_check(h, units[i].payload_hash));
+            }
+            j->pend.len += len;
+            j->in_bytes += total;
+            j->out_bytes += len;
+            *last_seq = j->next_seq - 1;
+            if (j->writer_idle)
+                pthread_cond_signal(&j->cv_work);
+        }
+        pthread_mutex_unlock(&j->mu);
+    }
+    enc_give(j, enc);
+    return rc;
 }
 
 kb_err journal_append(struct journal *j, const struct journal_entry *entries, size_t n,
@@ -831,61 +916,18 @@ kb_err journal_append(struct journal *j, const struct journal_entry *entries, si
     for (size_t i = 0; i < n; i++) {
         if (!entry_ok(&entries[i]))
             return KB_EINVAL;
-        if (entries[i].data.n > JOURNAL_MAX_RECORD - rec_aux_bytes(&entries[i]))
+        if (entries[i].data.n > JOURNAL_MAX_RECORD - jr_aux_bytes(&entries[i]))
             return KB_ETOOBIG;
-        total += JR_HDR + rec_payload_bytes(&entries[i]);
+        total += JR_HDR + jr_payload_bytes(&entries[i]);
         if (total > JR_MAX_GROUP)
             return KB_ETOOBIG;
     }
     if (atomic_load(&j->failed))
         return KB_EIO;
-    /* The payload hashes are computed before taking the lock; under it only
-     * the 32-byte header is hashed, seeded with them. */
-    uint64_t small[64], *pc = n <= KB_ARRAY_LEN(small) ? small : kb_malloc(n * sizeof *pc);
-    for (size_t i = 0; i < n; i++)
-        pc[i] = payload_hash(&entries[i]);
-    kb_err rc = KB_OK;
-    pthread_mutex_lock(&j->mu);
-    while (!atomic_load(&j->failed) && !j->closing && j->pend.len > 0 &&
-           j->pend.len + total > j->max_pending)
-        pthread_cond_wait(&j->cv_space, &j->mu);
-    if (atomic_load(&j->failed)) {
-        rc = KB_EIO;
-    } else if (j->closing) {
-        rc = KB_ECLOSED;
-    } else {
-        pbuf_reserve(&j->pend, total, j->max_pending);
-        char *w = j->pend.p + j->pend.len;
-        for (size_t i = 0; i < n; i++) {
-            const struct journal_entry *e = &entries[i];
-            memcpy(w, "KJR2", 4);
-            put_u32(w + 4, (uint32_t)rec_payload_bytes(e));
-            put_u64(w + 8, j->next_seq++);
-            put_u64(w + 16, (uint64_t)e->recv_ms);
-            w[24] = (char)e->kind;
-            w[25] = (char)e->format_id;
-            w[26] = (char)e->path;
-            w[27] = (char)((i + 1 < n ? JR_MORE : 0) | (e->aux.n ? JR_AUX : 0));
-            put_u32(w + 28, 0);
-            put_u32(w + 28, rec_check(w, pc[i]));
-            char *d = w + JR_HDR;
-            if (e->data.n)
-                memcpy(d, e->data.p, e->data.n);
-            if (e->aux.n) {
-                memcpy(d + e->data.n, e->aux.p, e->aux.n);
-                put_u32(d + e->data.n + e->aux.n, (uint32_t)e->aux.n);
-            }
-            w += JR_HDR + rec_payload_bytes(e);
-        }
-        j->pend.len += total;
-        *last_seq = j->next_seq - 1;
-        if (j->writer_idle)
-            pthread_cond_signal(&j->cv_work);
-    }
-    pthread_mutex_unlock(&j->mu);
-    if (pc != small)
-        free(pc);
-    return rc;
+    /* A few hundred bytes gain nothing from a compressed frame. */
+    if (j->level != 0 && total >= JR_PACK_MIN)
+        return append_packed(j, entries, n, total, last_seq);
+    return append_plain(j, entries, n, total, last_seq);
 }
 
 kb_err journal_wait(struct journal *j, uint64_t seq, int timeout_ms)
@@ -960,6 +1002,10 @@ void journal_stats(struct journal *j, struct journal_stats *out)
     out->syncs = j->syncs;
     out->segments = j->nsegs;
     out->torn_bytes = j->torn_bytes;
+    out->in_bytes = j->in_bytes;
+    out->out_bytes = j->out_bytes;
+    for (size_t i = 0; i < j->nsegs; i++)
+        out->disk_bytes += j->segs[i].size;
     pthread_mutex_unlock(&j->mu);
 }
 
@@ -1062,6 +1108,7 @@ static kb_err reader_seek(struct journal_reader *r, uint64_t want)
         rbuf_reset(&r->b, fd);
         r->seg_first = first;
         r->file_seq = first;
+        r->pack_left = 0;
         reader_refresh(r);
         return KB_OK;
     }
@@ -1093,7 +1140,7 @@ kb_err journal_reader_open(struct journal *j, uint64_t after, struct journal_rea
             rbuf_reset(&r->b, fd);
             r->b.off = h.off;
             r->seg_first = h.seg_first;
-            r->file_seq = h.seq;
+            r->file_seq = h.unit_seq; /* records up to after are skipped */
             reader_refresh(r);
             *out = r;
             return KB_OK;
@@ -1108,11 +1155,51 @@ kb_err journal_reader_open(struct journal *j, uint64_t after, struct journal_rea
     return KB_OK;
 }
 
+/* The next record of the pack in hand that is past after. KB_ENOTFOUND
+ * when the pack has no more. */
+static kb_err reader_pack_next(struct journal_reader *r, struct journal_entry *e)
+{
+    while (r->pack_left > 0) {
+        kb_err rc = jpack_next(r->dec, e, !r->lazy);
+        if (rc != KB_OK)
+            return KB_ECORRUPT; /* the check held: a writer's bug */
+        r->pack_left--;
+        e->seq = r->file_seq++;
+        if (e->seq > r->after) {
+            r->last_packed = true;
+            return KB_OK;
+        }
+    }
+    return KB_ENOTFOUND;
+}
+
+/* Hands out a plain record read from the file. */
+static kb_err reader_plain(const struct rec *rec, struct journal_entry *e)
+{
+    *e = (struct journal_entry){
+        .seq = rec->seq, .recv_ms = rec->recv_ms, .kind = rec->kind,
+        .format_id = rec->format_id, .path = rec->path,
+        .data = {rec->data, rec->len}};
+    if (rec->flags & JR_AUX) {
+        /* The check covered these bytes: a bad length here is a writer's
+         * bug, not a torn write. */
+        uint32_t an = rec->len >= 4 ? jr_get_u32(rec->data + rec->len - 4) : UINT32_MAX;
+        if (an > rec->len - 4 || an > JOURNAL_MAX_AUX)
+            return KB_ECORRUPT;
+        e->data.n = rec->len - 4 - an;
+        e->aux = (struct kb_str){rec->data + e->data.n, an};
+    }
+    return KB_OK;
+}
+
 static kb_err reader_next(struct journal_reader *r, struct journal_entry *e)
 {
     for (;;) {
         if (atomic_load(&r->j->failed))
             return KB_EIO;
+        kb_err pr = reader_pack_next(r, e);
+        if (pr != KB_ENOTFOUND)
+            return pr;
         if (r->file_seq > r->durable) {
             reader_refresh(r);
             if (r->file_seq > r->durable)
@@ -1120,29 +1207,32 @@ static kb_err reader_next(struct journal_reader *r, struct journal_entry *e)
         }
         struct rec rec;
         const char *bad = NULL;
+        uint64_t at = rbuf_tell(&r->b);
         enum scan sc = rec_next(&r->b, r->limit, &rec, &bad);
         if (sc == SCAN_IOERR)
             return KB_EIO;
         if (sc == SCAN_BAD || (sc == SCAN_OK && rec.seq != r->file_seq))
             return KB_ECORRUPT;
+        if (sc == SCAN_OK && rec.pack) {
+            if (rec.seq + rec.count - 1 <= r->after) { /* wholly read before */
+                r->file_seq += rec.count;
+                continue;
+            }
+            if (!r->dec)
+                r->dec = jpack_dec_new();
+            if (jpack_decode(r->dec, rec.data, rec.len, rec.count) != KB_OK)
+                return KB_ECORRUPT;
+            r->pack_left = rec.count;
+            r->pack_off = at;
+            r->pack_seq = rec.seq;
+            continue;
+        }
         if (sc == SCAN_OK) {
             r->file_seq++;
             if (rec.seq <= r->after)
                 continue;
-            *e = (struct journal_entry){
-                .seq = rec.seq, .recv_ms = rec.recv_ms, .kind = rec.kind,
-                .format_id = rec.format_id, .path = rec.path,
-                .data = {rec.data, rec.len}};
-            if (rec.flags & JR_AUX) {
-                /* The check covered these bytes: a bad length here is a
-                 * writer's bug, not a torn write. */
-                uint32_t an = rec.len >= 4 ? get_u32(rec.data + rec.len - 4) : UINT32_MAX;
-                if (an > rec.len - 4 || an > JOURNAL_MAX_AUX)
-                    return KB_ECORRUPT;
-                e->data.n = rec.len - 4 - an;
-                e->aux = (struct kb_str){rec.data + e->data.n, an};
-            }
-            return KB_OK;
+            r->last_packed = false;
+            return reader_plain(&rec, e);
         }
         /* Nothing more below limit: more became durable, or the segment is
          * complete and the next one follows, or we are caught up. */
@@ -1170,13 +1260,38 @@ kb_err journal_reader_next(struct journal_reader *r, struct journal_entry *e)
     return rc;
 }
 
+void journal_reader_set_lazy(struct journal_reader *r, bool lazy)
+{
+    if (r)
+        r->lazy = lazy;
+}
+
+kb_err journal_reader_data(struct journal_reader *r, struct journal_entry *e)
+{
+    if (!r || !e)
+        return KB_EINVAL;
+    if (e->data.p || e->data.n == 0 || !r->last_packed) {
+        if (!e->data.p)
+            e->data.p = "";
+        return KB_OK;
+    }
+    kb_err rc = jpack_data(r->dec, e);
+    if (rc != KB_OK)
+        r->broken = true;
+    return rc;
+}
+
 void journal_reader_close(struct journal_reader *r)
 {
     if (!r)
         return;
     if (r->b.fd >= 0 && !r->broken && r->file_seq > r->after) {
         struct journal *j = r->j;
-        struct hint h = {r->file_seq, r->seg_first, rbuf_tell(&r->b)};
+        /* Inside a pack, the next reader starts at the pack and skips. */
+        struct hint h = r->pack_left > 0
+                            ? (struct hint){r->file_seq, r->seg_first, r->pack_off, r->pack_seq}
+                            : (struct hint){r->file_seq, r->seg_first, rbuf_tell(&r->b),
+                                            r->file_seq};
         pthread_mutex_lock(&j->mu);
         size_t slot = j->hint_next;
         for (size_t i = 0; i < JR_HINTS; i++)
@@ -1189,6 +1304,7 @@ void journal_reader_close(struct journal_reader *r)
     }
     if (r->b.fd >= 0)
         close(r->b.fd);
+    jpack_dec_free(r->dec);
     free(r->b.p);
     free(r);
 }

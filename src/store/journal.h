@@ -12,6 +12,10 @@
  * (little-endian; flags bit 0: the next record belongs to the same append,
  * so recovery can drop an append that reached the disk only in part).
  *
+ * With compress_level set, an append of 1 KiB or more is written as packs
+ * instead: units with the same header layout (magic 'KJP1') that hold many
+ * records compressed (store/journal_pack.h). Readers take both kinds.
+ *
  * Sequence numbers start at 1 and increase by one per record, across
  * segments. A new segment starts when the current one passes segment_bytes.
  *
@@ -73,6 +77,9 @@ struct journal_opts {
     size_t segment_bytes;   /* rotate past this; 0 = 64 MiB */
     size_t max_pending;     /* bytes buffered before appends block; 0 = 64 MiB */
     bool no_sync;           /* skip fdatasync (benchmarks of the rest only) */
+    int compress_level;     /* zstd level for appends of 1 KiB or more,
+                               written as packs (journal_pack.h); 0 = every
+                               record plain. Readers take both. */
 };
 
 struct journal;
@@ -112,6 +119,9 @@ struct journal_stats {
     uint64_t syncs;        /* fdatasync calls since open */
     uint64_t segments;     /* segment files present */
     uint64_t torn_bytes;   /* bytes cut from a torn tail at open */
+    uint64_t in_bytes;     /* appended since open, as plain records */
+    uint64_t out_bytes;    /* the same as written (packs compressed) */
+    uint64_t disk_bytes;   /* durable bytes in the segment files */
 };
 void journal_stats(struct journal *j, struct journal_stats *out);
 
@@ -119,6 +129,14 @@ void journal_stats(struct journal *j, struct journal_stats *out);
 kb_err journal_reader_open(struct journal *j, uint64_t after, struct journal_reader **out);
 /* Reads the next durable record into *e. KB_ENOTFOUND when caught up. */
 kb_err journal_reader_next(struct journal_reader *r, struct journal_entry *e);
+/* With lazy set, a record read from a pack that carries aux comes with
+ * data.p NULL (data.n is its length) until journal_reader_data is called on
+ * it, before the next read: a consumer that can do with aux alone skips
+ * decompressing the data. Off by default. */
+void journal_reader_set_lazy(struct journal_reader *r, bool lazy);
+/* Fills e->data of the record journal_reader_next returned last (a no-op
+ * when it is already there). KB_ECORRUPT when its pack's data is bad. */
+kb_err journal_reader_data(struct journal_reader *r, struct journal_entry *e);
 void journal_reader_close(struct journal_reader *r);
 
 /* Deletes whole segments all of whose records have seq <= upto and whose

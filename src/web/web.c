@@ -264,6 +264,13 @@ static kb_err journal_metrics(struct journal *j, struct buf *b)
         e = put_metric(b, "koban_journal_bytes_total", "counter",
                        "Bytes made durable in the journal since start.", st.bytes);
     if (e == KB_OK)
+        e = put_metric(b, "koban_journal_appended_raw_bytes_total", "counter",
+                       "Bytes of records appended since start, before compression.",
+                       st.in_bytes);
+    if (e == KB_OK)
+        e = put_metric(b, "koban_journal_appended_bytes_total", "counter",
+                       "The same records as written (compressed groups).", st.out_bytes);
+    if (e == KB_OK)
         e = put_metric(b, "koban_journal_syncs_total", "counter",
                        "fdatasync calls by the journal writer since start.", st.syncs);
     if (e == KB_OK)
