@@ -308,7 +308,7 @@ int cmd_ingest(int argc, char **argv)
     struct notifier *nt = NULL;
     struct journal_opts jo = {.segment_bytes = cfg.journal.segment_bytes,
                               .no_sync = !cfg.journal.fsync,
-                              .compress_level = (int)cfg.journal.compress_level};
+                              .compress_level = cfg.journal.compress_level};
     struct intake_opts io = {.max_event_bytes = cfg.ingest.max_event,
                              .max_events = SIZE_MAX / 4,
                              .max_json_depth = cfg.ingest.max_depth};

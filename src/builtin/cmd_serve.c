@@ -274,7 +274,7 @@ int cmd_serve(int argc, char **argv)
     struct kb_why why = {{0}};
     struct journal_opts jo = {.segment_bytes = d.cfg.journal.segment_bytes,
                               .no_sync = !d.cfg.journal.fsync,
-                              .compress_level = (int)d.cfg.journal.compress_level};
+                              .compress_level = d.cfg.journal.compress_level};
     struct intake_opts io = {.max_event_bytes = d.cfg.ingest.max_event,
                              .max_events = d.cfg.ingest.max_events,
                              .max_json_depth = d.cfg.ingest.max_depth};

@@ -47,7 +47,7 @@ int vuln_sink_open(const char *cmd, const struct kb_config *cfg, const char *bus
     struct kb_why why = {{0}};
     struct journal_opts jo = {.segment_bytes = cfg->journal.segment_bytes,
                               .no_sync = !cfg->journal.fsync,
-                              .compress_level = (int)cfg->journal.compress_level};
+                              .compress_level = cfg->journal.compress_level};
     kb_err e = journal_open(jpath, &jo, &s->j, &why);
     if (e == KB_EBUSY) {
         builtin_error("vuln", "%s: %s\n(is 'koban serve' running on data_dir %s? %s)", cmd,

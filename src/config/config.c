@@ -12,12 +12,13 @@
 #include "lib/log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <yaml.h>
 
-enum key_type { K_STR, K_BOOL, K_SIZE, K_UINT };
+enum key_type { K_STR, K_BOOL, K_SIZE, K_UINT, K_INT };
 
 struct key_def {
     const char *name;  /* dotted */
@@ -47,8 +48,8 @@ static const struct key_def config_keys[] = {
     {"journal.retention_days", K_UINT, OFF(journal.retention_days),
      "delete processed segments older than this (0: keep)"},
     {"journal.fsync", K_BOOL, OFF(journal.fsync), "fsync before acknowledging (keep true)"},
-    {"journal.compress_level", K_UINT, OFF(journal.compress_level),
-     "zstd level for groups of events, 1-19 (0: store them uncompressed)"},
+    {"journal.compress_level", K_INT, OFF(journal.compress_level),
+     "zstd level for groups of events, -7 (fastest) to 19 (0: uncompressed)"},
     {"ingest.max_event", K_SIZE, OFF(ingest.max_event), "largest single event"},
     {"ingest.max_events", K_UINT, OFF(ingest.max_events), "events per payload"},
     {"ingest.max_depth", K_UINT, OFF(ingest.max_depth), "JSON nesting depth"},
@@ -120,7 +121,7 @@ static void set_defaults(struct kb_config *c)
     c->journal.segment_bytes = 64u * 1024 * 1024;
     c->journal.retention_days = 30;
     c->journal.fsync = true;
-    c->journal.compress_level = 1;
+    c->journal.compress_level = -3;
     c->ingest.max_event = 1024 * 1024;
     c->ingest.max_events = 100000;
     c->ingest.max_depth = 64;
@@ -281,6 +282,16 @@ static kb_err set_value(struct kb_config *c, const struct key_def *k, const char
         *(unsigned *)field = (unsigned)u;
         return KB_OK;
     }
+    case K_INT: {
+        char *end;
+        errno = 0;
+        long l = strtol(v, &end, 10);
+        if (errno || end == v || *end || l < INT_MIN || l > INT_MAX)
+            return kb_fail(why, KB_EINVAL, "%s:%zu: %s: expected a whole number, got '%s'",
+                           file, line, k->name, v);
+        *(int *)field = (int)l;
+        return KB_OK;
+    }
     }
     return KB_EINVAL;
 }
@@ -389,8 +400,9 @@ static kb_err validate(struct kb_config *c, struct kb_why *why)
         return kb_fail(why, KB_EINVAL, "%s: store.batch: between 1 and 1000000", f);
     if (c->journal.segment_bytes < 64 * 1024)
         return kb_fail(why, KB_EINVAL, "%s: journal.segment_bytes: at least 64KiB", f);
-    if (c->journal.compress_level > 19)
-        return kb_fail(why, KB_EINVAL, "%s: journal.compress_level: 0 (off) to 19", f);
+    if (c->journal.compress_level < -7 || c->journal.compress_level > 19)
+        return kb_fail(why, KB_EINVAL,
+                       "%s: journal.compress_level: -7 (fastest) to 19, or 0 (off)", f);
     if (c->spool.max_file < 1024)
         return kb_fail(why, KB_EINVAL, "%s: spool.max_file: at least 1KiB", f);
     if (c->http.threads > 64)
@@ -472,6 +484,9 @@ kb_err config_dump(const struct kb_config *c, char **out)
             break;
         case K_UINT:
             buf_printf(&b, "%s%s: %u", indent, leaf, *(const unsigned *)field);
+            break;
+        case K_INT:
+            buf_printf(&b, "%s%s: %d", indent, leaf, *(const int *)field);
             break;
         }
         buf_printf(&b, "    # %s\n", k->help);

@@ -45,7 +45,8 @@ struct kb_config {
         unsigned retention_days; /* segments older than this and processed
                                     are deleted: 30; 0 = keep forever */
         bool fsync;           /* true; false only for throwaway benchmarks */
-        unsigned compress_level; /* zstd level of journal packs: 1; 0 = off */
+        int compress_level;   /* zstd level of journal packs: -3; 0 = off;
+                                 negative: zstd's fast levels */
     } journal;
 
     struct {

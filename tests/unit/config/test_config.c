@@ -26,6 +26,7 @@ static void test_defaults(void)
     T_EQ_STR(c.spool.dir, "./var/spool");
     T_EQ_INT(c.http.max_body, 64u * 1024 * 1024);
     T_CHECK(c.journal.fsync);
+    T_EQ_INT(c.journal.compress_level, -3);
     T_CHECK(c.http.token == NULL);
     config_release(&c);
 }
@@ -44,6 +45,7 @@ static void test_values(void)
                                          "  tcp:\n"
                                          "journal:\n"
                                          "  fsync: false\n"
+                                         "  compress_level: -5\n"
                                          "store:\n"
                                          "  batch: 100\n");
     struct kb_config c;
@@ -57,12 +59,14 @@ static void test_values(void)
     T_EQ_STR(c.syslog.udp, "");
     T_CHECK(c.syslog.tcp == NULL);
     T_CHECK(!c.journal.fsync);
+    T_EQ_INT(c.journal.compress_level, -5);
     T_EQ_INT(c.store.batch, 100);
     T_EQ_STR(c.spool.dir, "/tmp/kb/spool");
     char *dump = NULL;
     T_EQ_INT(config_dump(&c, &dump), KB_OK);
     T_CHECK(strstr(dump, "listen: \"[::1]:9000\"") != NULL);
     T_CHECK(strstr(dump, "abc123") == NULL); /* the token is not printed */
+    T_CHECK(strstr(dump, "compress_level: -5") != NULL);
     free(dump);
     config_release(&c);
 }
@@ -91,6 +95,9 @@ static void test_errors(void)
     expect_error("http:\n  token: ${KOBAN_T_UNSET_VAR}\n", ":2:", "KOBAN_T_UNSET_VAR");
     expect_error("data_dir: x\n  bad indent: [\n", "bad.yaml", "YAML");
     expect_error("log_level: loud\n", "log_level", "loud");
+    expect_error("journal:\n  compress_level: 20\n", "journal.compress_level", "19");
+    expect_error("journal:\n  compress_level: -8\n", "journal.compress_level", "-7");
+    expect_error("journal:\n  compress_level: fast\n", ":2:", "journal.compress_level");
     struct kb_config c;
     struct kb_why why = {{0}};
     T_EQ_INT(config_load("/nonexistent/koban.yaml", &c, &why), KB_EIO);

@@ -213,7 +213,7 @@ static void test_lazy_and_batches(void)
 {
     char dir[300];
     snprintf(dir, sizeof dir, "%s/lazy", t_root);
-    struct journal *j = open_level(dir, 1, 256 * 1024); /* several segments */
+    struct journal *j = open_level(dir, -3, 256 * 1024); /* several segments; a fast level */
     if (!j)
         return;
     uint64_t last = 0;
