@@ -125,7 +125,7 @@ static void set_defaults(struct kb_config *c)
     c->ingest.max_event = 1024 * 1024;
     c->ingest.max_events = 100000;
     c->ingest.max_depth = 64;
-    c->store.batch = 4096;
+    c->store.batch = 32768;
     c->store.cache_mib = 16;
     c->policies.stock = true;
     c->notify.repeat_interval_s = 3600;

@@ -56,7 +56,7 @@ struct kb_config {
     } ingest;
 
     struct {
-        unsigned batch;       /* events per pipeline transaction: 4096 */
+        unsigned batch;       /* events per pipeline transaction: 32768 */
         unsigned cache_mib;   /* SQLite page cache: 16 */
     } store;
 

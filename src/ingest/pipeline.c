@@ -70,7 +70,7 @@ kb_err pipeline_new(struct journal *j, const char *db_path, const struct pipelin
     if (o)
         p->o = *o;
     if (!p->o.batch)
-        p->o.batch = 4096;
+        p->o.batch = 32768;
     p->lim.max_depth = p->o.max_json_depth ? p->o.max_json_depth : 64;
     p->lim.max_bytes = p->o.max_event_bytes ? p->o.max_event_bytes : 1024 * 1024;
     kb_err e = db_open(db_path, DB_DAEMON, p->o.cache_mib, &p->db, why);

@@ -29,7 +29,7 @@
 struct triage;
 
 struct pipeline_opts {
-    unsigned batch;          /* records per transaction; 0 = 4096 */
+    unsigned batch;          /* records per transaction; 0 = 32768 */
     unsigned cache_mib;      /* SQLite cache; 0 = 16 */
     uint32_t max_json_depth; /* 0 = 64 */
     size_t max_event_bytes;  /* 0 = 1 MiB */
