@@ -68,7 +68,7 @@
 #define JR_MAX_SEGMENTS ((size_t)1 << 20)      /* segment files in a journal */
 #define JR_HINTS 4                             /* remembered reader positions */
 #define JR_POOL 8                              /* idle pack encoders kept */
-#define JR_PACK_MIN 1024                       /* smaller appends stay plain */
+#define JR_PACK_MIN 16384                      /* smaller appends stay plain */
 
 struct seg {
     uint64_t first; /* seq of its first record */
@@ -662,6 +662,7 @@ static void writer_flush(struct journal *j, const char *p, size_t n, uint64_t se
 static void *writer_main(void *arg)
 {
     struct journal *j = arg;
+    pthread_setname_np(pthread_self(), "kb-journal"); /* for top -H, perf */
     pthread_mutex_lock(&j->mu);
     for (;;) {
         while (j->pend.len == 0 && !j->closing) {

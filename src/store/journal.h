@@ -12,7 +12,7 @@
  * (little-endian; flags bit 0: the next record belongs to the same append,
  * so recovery can drop an append that reached the disk only in part).
  *
- * With compress_level set, an append of 1 KiB or more is written as packs
+ * With compress_level set, an append of 16 KiB or more is written as packs
  * instead: units with the same header layout (magic 'KJP1') that hold many
  * records compressed (store/journal_pack.h). Readers take both kinds.
  *
@@ -77,7 +77,7 @@ struct journal_opts {
     size_t segment_bytes;   /* rotate past this; 0 = 64 MiB */
     size_t max_pending;     /* bytes buffered before appends block; 0 = 64 MiB */
     bool no_sync;           /* skip fdatasync (benchmarks of the rest only) */
-    int compress_level;     /* zstd level for appends of 1 KiB or more,
+    int compress_level;     /* zstd level for appends of 16 KiB or more,
                                written as packs (journal_pack.h); 0 = every
                                record plain. Readers take both. */
 };

@@ -45,8 +45,8 @@ def test_forward_to_serve():
         wait_for(lambda: sum(i["count"] for i in d.issues("--state", "all")
                              if i["kind"] == "fwd-test") == 29998, timeout=30,
                  msg="every forwarded event folded")
-        check(any(i["source"] == "guardduty" for i in d.issues("--state", "all")),
-              "the GuardDuty examples went through too")
+        wait_for(lambda: any(i["source"] == "guardduty" for i in d.issues("--state", "all")),
+                 timeout=30, msg="the GuardDuty examples went through too")
         # a daemon that refuses the token: the error is said, exit 1
         bad = os.path.join(top, "bad.yaml")
         with open(bad, "w") as f:
