@@ -49,55 +49,62 @@ kb_err alert_add_field(struct alert *a, const char *name, struct kb_str value)
     return KB_OK;
 }
 
+/* name[0..n) is the literal lit: a compare of known length, which the
+ * compiler turns into a few loads (alert_get runs for every identity name
+ * and view member of every event). */
+#define NAME_IS(name, n, lit)                                                              \
+    ((n) == sizeof(lit) - 1 && memcmp((name), (lit), sizeof(lit) - 1) == 0)
+
 struct kb_str alert_get(const struct alert *a, const char *name)
 {
+    size_t n = strlen(name);
     switch (name[0]) {
     case 'a':
-        if (strcmp(name, "account") == 0)
+        if (NAME_IS(name, n, "account"))
             return a->account;
-        if (strcmp(name, "actor.user") == 0)
+        if (NAME_IS(name, n, "actor.user"))
             return a->actor_user;
-        if (strcmp(name, "actor.ip") == 0)
+        if (NAME_IS(name, n, "actor.ip"))
             return a->actor_ip;
         break;
     case 'd':
-        if (strcmp(name, "description") == 0)
+        if (NAME_IS(name, n, "description"))
             return a->description;
         break;
     case 'h':
-        if (strcmp(name, "host") == 0)
+        if (NAME_IS(name, n, "host"))
             return a->host;
         break;
     case 'k':
-        if (strcmp(name, "kind") == 0)
+        if (NAME_IS(name, n, "kind"))
             return a->kind;
         break;
     case 'n':
-        if (strcmp(name, "native_id") == 0)
+        if (NAME_IS(name, n, "native_id"))
             return a->native_id;
-        if (strcmp(name, "native_severity") == 0)
+        if (NAME_IS(name, n, "native_severity"))
             return a->native_severity;
         break;
     case 'o':
-        if (strcmp(name, "outcome") == 0)
+        if (NAME_IS(name, n, "outcome"))
             return a->outcome;
         break;
     case 'r':
-        if (strcmp(name, "region") == 0)
+        if (NAME_IS(name, n, "region"))
             return a->region;
-        if (strcmp(name, "resource") == 0)
+        if (NAME_IS(name, n, "resource"))
             return a->resource;
         break;
     case 's':
-        if (strcmp(name, "source") == 0)
+        if (NAME_IS(name, n, "source"))
             return kb_str_c(a->source);
-        if (strcmp(name, "severity") == 0)
+        if (NAME_IS(name, n, "severity"))
             return kb_str_c(kb_severity_name(a->severity));
-        if (strcmp(name, "state") == 0)
+        if (NAME_IS(name, n, "state"))
             return a->state;
         break;
     case 't':
-        if (strcmp(name, "title") == 0)
+        if (NAME_IS(name, n, "title"))
             return a->title;
         break;
     default:

@@ -102,10 +102,50 @@ const struct json_value *fmt_arr(const struct json_value *v, const char *path)
     return o && o->type == JSON_ARRAY ? o : NULL;
 }
 
+void fmt_members(const struct json_value *obj, const struct fmt_key *keys, size_t n,
+                 const struct json_value **out)
+{
+    n = KB_MIN(n, (size_t)FMT_MEMBERS_MAX);
+    for (size_t i = 0; i < n; i++)
+        out[i] = NULL;
+    if (!obj || obj->type != JSON_OBJECT || n == 0)
+        return;
+    /* The names hashed by their key-summary bit (json_key_bit): each member
+     * is then compared with the few names that share its bit. */
+    uint8_t head[64], next[FMT_MEMBERS_MAX];
+    memset(head, 0xff, sizeof head);
+    uint64_t want = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bit = json_key_bit(keys[i].name, keys[i].len);
+        unsigned h = (unsigned)__builtin_ctzll(bit);
+        want |= bit;
+        next[i] = head[h];
+        head[h] = (uint8_t)i;
+    }
+    size_t left = n;
+    for (const struct json_value *c = obj->u.child; c && left; c = c->next) {
+        uint64_t bit = json_key_bit(c->key, c->key_len);
+        if (!(want & bit))
+            continue;
+        for (uint8_t i = head[__builtin_ctzll(bit)]; i != 0xff; i = next[i])
+            if (!out[i] && keys[i].len == c->key_len &&
+                memcmp(keys[i].name, c->key, c->key_len) == 0) {
+                out[i] = c;
+                left--;
+                break;
+            }
+    }
+}
+
 kb_err fmt_need_str(const struct json_value *obj, const char *key, const char *fmt,
                     const char *where, struct kb_str *out, struct kb_why *why)
 {
-    const struct json_value *v = fmt_get(obj, key);
+    return fmt_need_str_of(fmt_get(obj, key), fmt, where, out, why);
+}
+
+kb_err fmt_need_str_of(const struct json_value *v, const char *fmt, const char *where,
+                       struct kb_str *out, struct kb_why *why)
+{
     if (!v)
         return kb_fail(why, KB_EINVAL, "%s: field '%s' missing", fmt, where);
     if (v->type != JSON_STRING)

@@ -37,6 +37,11 @@ const struct format *format_by_name(const char *name)
 {
     if (!name)
         return NULL;
+    /* Alerts carry the registry's own name string: a pointer compare finds
+     * it without a strcmp per format (this runs several times per event). */
+    for (size_t i = 0; i < KB_ARRAY_LEN(registry); i++)
+        if (registry[i]->name == name)
+            return registry[i];
     for (size_t i = 0; i < KB_ARRAY_LEN(registry); i++)
         if (strcmp(registry[i]->name, name) == 0)
             return registry[i];

@@ -35,6 +35,27 @@ const struct json_value *fmt_path(const struct json_value *v, const char *path);
 /* The string at path under v; KB_STR_NULL if absent or not a string. */
 struct kb_str fmt_str(const struct json_value *v, const char *path);
 
+/* fmt_str() of the member of v named by a string literal without dots:
+ * the name's length is known when compiling, so no path is scanned (the
+ * CloudTrail normalizer reads some forty members per event). */
+#define FMT_MEMBER(v, lit) json_str(json_getn((v), "" lit, sizeof(lit) - 1))
+
+/* A member name for fmt_members(), with its length. */
+struct fmt_key {
+    const char *name;
+    size_t len;
+};
+#define FMT_KEY(s) {"" s, sizeof(s) - 1}
+#define FMT_MEMBERS_MAX 64
+
+/* Finds the members of obj named keys[0..n) in one pass over its members
+ * (a normalizer that reads twenty members of a record would otherwise scan
+ * the member list twenty times): out[i] is the first member named
+ * keys[i].name, as json_getn() would return it, or NULL. All NULL when obj
+ * is not an object. n is at most FMT_MEMBERS_MAX. */
+void fmt_members(const struct json_value *obj, const struct fmt_key *keys, size_t n,
+                 const struct json_value **out);
+
 /* Where a DOM's numbers can be read as written. The DOM may have been
  * parsed from raw itself or from a larger payload raw is a slice of (the
  * splitter parses a whole array and hands out elements): value offsets are
@@ -66,6 +87,9 @@ const struct json_value *fmt_arr(const struct json_value *v, const char *path);
  * the printed field name (may differ from key, e.g. "finding.category"). */
 kb_err fmt_need_str(const struct json_value *obj, const char *key, const char *fmt,
                     const char *where, struct kb_str *out, struct kb_why *why);
+/* fmt_need_str() of a member already found (v, NULL when absent). */
+kb_err fmt_need_str_of(const struct json_value *v, const char *fmt, const char *where,
+                       struct kb_str *out, struct kb_why *why);
 
 /* printf into the arena: *out is the result. KB_ETOOBIG past the limit. */
 kb_err fmt_printf(struct arena *a, struct kb_str *out, const char *fmt, ...)

@@ -81,6 +81,17 @@ kb_err json_parse_prefix(const char *text, size_t len, const struct json_limits 
                          struct arena *a, struct json_value **out, size_t *consumed,
                          struct json_error *err);
 
+/* The bit a member key sets in its object's key summary (json_value.i):
+ * from the key's length and its first and last bytes, which is what tells
+ * most keys apart. Code that builds an object by hand ORs the bits of its
+ * keys into i (or sets all ones, which makes every lookup compare keys). */
+static inline uint64_t json_key_bit(const char *key, size_t n)
+{
+    unsigned h = n ? (unsigned)n * 31u + (unsigned char)key[0] * 7u + (unsigned char)key[n - 1]
+                   : 0u;
+    return (uint64_t)1 << (h & 63u);
+}
+
 /* Member lookup in an object by exact key; NULL if absent or obj is not an
  * object. Linear in the number of members. */
 const struct json_value *json_get(const struct json_value *obj, const char *key);

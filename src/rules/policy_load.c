@@ -8,6 +8,7 @@
  * silently (`severty: none`) would change what people are woken up for.
  * One bad document never hides the good ones beside it.
  */
+#include "formats/format.h"
 #include "lib/buf.h"
 #include "lib/timeutil.h"
 #include "rules/policy_impl.h"
@@ -529,6 +530,14 @@ static kb_err compile(struct lctx *c, yaml_node_t *root, struct policy *p)
     if ((n = py_get(c->doc, root, "source")) &&
         (e = text_list(c, n, "source", 32, 64, &p->sources, &p->nsources)))
         return e;
+    /* A known format's name is kept as the registry's own string, which is
+     * what alerts carry: the per-event source test is then mostly a pointer
+     * compare (policy_eval.c, source_in). */
+    for (uint32_t i = 0; i < p->nsources; i++) {
+        const struct format *f = format_by_name(p->sources[i]);
+        if (f)
+            p->sources[i] = f->name;
+    }
     if ((n = py_get(c->doc, root, "detection")) && (e = parse_detection(c, n, p)))
         return e;
     if ((n = py_get(c->doc, root, "cidr")) && (e = parse_cidr(c, n, p)))
