@@ -1,5 +1,7 @@
 /*
- * journal.c — segment files, group commit, recovery and readers.
+ * journal.c — the journal: open and close, group commit (the writer
+ * thread), appends, waits, stats and trim. Recovery at open is in
+ * journal_recover.c, reading in journal_read.c (journal_impl.h).
  *
  * Record header, 32 bytes, integers little-endian:
  *   0 magic "KJR2" | 4 payload length | 8 seq | 16 recv_ms | 24 kind |
@@ -40,174 +42,19 @@
  * reader leaves its position behind (struct hint) so that a consumer opening
  * one reader per batch does not rescan its segment each time.
  */
-#include "store/journal.h"
-#include "store/journal_pack.h"
+#include "store/journal_impl.h"
 
 #include "lib/log.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack; header and library ship together */
-#include <xxhash.h>
-
-#define JR_NAME_LEN 23                         /* 20 digits + ".kj" */
-#define JR_CHUNK ((size_t)1 << 20)             /* reads are this large */
-#define JR_DEF_BYTES ((size_t)64 << 20)        /* segment_bytes, max_pending */
-#define JR_MAX_GROUP ((size_t)1 << 30)         /* one append, headers included */
-#define JR_MAX_CALLBACKS ((size_t)1 << 20)     /* pending journal_on_durable */
-#define JR_MAX_SEGMENTS ((size_t)1 << 20)      /* segment files in a journal */
-#define JR_HINTS 4                             /* remembered reader positions */
-#define JR_POOL 8                              /* idle pack encoders kept */
-#define JR_PACK_MIN 16384                      /* smaller appends stay plain */
-
-struct seg {
-    uint64_t first; /* seq of its first record */
-    uint64_t size;  /* durable bytes (the final size once a newer one exists) */
-};
-
-struct pbuf {
-    char *p;
-    size_t len, cap;
-};
-
-/* Where a closed reader stopped: record seq starts at offset off of segment
- * seg_first. A consumer that reads in batches (one reader per batch) resumes
- * there instead of scanning its segment from the start. */
-struct hint {
-    uint64_t seq, seg_first, off;
-    uint64_t unit_seq; /* first seq of the unit at off (a pack may start
-                          before seq) */
-};
-
-struct cb {
-    uint64_t seq;
-    journal_done_fn fn;
-    void *ctx;
-};
-
-/* A chunked reader of one segment file; off is the file offset of p[len]. */
-struct rbuf {
-    int fd;
-    char *p;
-    size_t cap, pos, len;
-    uint64_t off;
-};
-
-/* A unit as read: a plain record, or a pack of count records (pack true:
- * data/len are its compressed bytes, raw_len their size decompressed). */
-struct rec {
-    uint64_t seq;
-    int64_t recv_ms;
-    uint8_t kind, format_id, path, flags;
-    const char *data;
-    uint32_t len;
-    bool pack;
-    uint32_t count, raw_len;
-};
-
-enum scan { SCAN_OK, SCAN_END, SCAN_SHORT, SCAN_BAD, SCAN_IOERR };
-
-struct journal {
-    char *dir; /* owned */
-    int dirfd, lockfd;
-    size_t seg_bytes, max_pending;
-    bool no_sync;
-
-    pthread_mutex_t mu;
-    pthread_cond_t cv_work, cv_space, cv_durable;
-    pthread_t writer;
-    bool writer_idle, closing, stopped;
-    atomic_bool failed;
-    struct pbuf pend;
-    uint64_t next_seq;
-    _Atomic uint64_t durable_seq;
-    struct seg *segs; /* sorted by first; the last is the writer's */
-    size_t nsegs, segs_cap;
-    struct cb *heap;  /* min-heap by seq */
-    size_t nheap, heap_cap;
-    uint64_t bytes, syncs, torn_bytes, durable_at_open;
-    uint64_t in_bytes, out_bytes; /* appended: as plain records, as written */
-    int level;                    /* zstd level of packs; 0: plain records */
-
-    pthread_mutex_t pool_mu; /* guards pool: encoders idle between appends */
-    struct jpack_enc *pool[JR_POOL];
-    size_t npool;
-    struct hint hints[JR_HINTS];
-    unsigned hint_next;
-
-    /* writer thread only */
-    struct pbuf wbuf;
-    int wfd;
-    uint64_t w_first; /* first seq of the segment wfd writes */
-    uint64_t w_size;
-    struct cb *due;
-    size_t ndue, due_cap;
-};
-
-struct journal_reader {
-    struct journal *j;
-    struct rbuf b;
-    uint64_t seg_first; /* segment being read */
-    uint64_t limit;     /* its readable (durable) bytes */
-    bool seg_done;      /* a newer segment exists: this one is complete */
-    uint64_t next_first;
-    uint64_t durable;   /* cached durable_seq */
-    uint64_t file_seq;  /* seq of the next record in the file */
-    uint64_t after;
-    bool broken;        /* an error was returned: the position is unknown */
-    struct jpack_dec *dec; /* the pack being read (created on the first) */
-    uint32_t pack_left;    /* its records not yet handed out */
-    bool lazy;             /* journal_reader_set_lazy */
-    bool last_packed;      /* the record handed out last came from a pack */
-    uint64_t pack_off, pack_seq; /* its file offset and first seq */
-};
-
-/* ---- encoding ---------------------------------------------------------- */
-
-/* The record check of a header whose check field is zero, given the hash
- * of its payload. */
-static uint32_t rec_check(const char *hdr_zeroed, uint64_t payload_hash)
-{
-    return (uint32_t)XXH3_64bits_withSeed(hdr_zeroed, JR_HDR, payload_hash);
-}
-
-static uint32_t hdr_crc(const char *hdr, const char *data, size_t n)
-{
-    char h[JR_HDR];
-    memcpy(h, hdr, JR_HDR);
-    jr_put_u32(h + 28, 0);
-    return rec_check(h, XXH3_64bits(data, n));
-}
-
-static void seg_name(uint64_t first, char out[JR_NAME_LEN + 1])
-{
-    snprintf(out, JR_NAME_LEN + 1, "%020" PRIu64 ".kj", first);
-}
-
-static bool seg_name_parse(const char *s, uint64_t *first)
-{
-    if (strlen(s) != JR_NAME_LEN || memcmp(s + 20, ".kj", 3) != 0)
-        return false;
-    for (int i = 0; i < 20; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    errno = 0;
-    unsigned long long v = strtoull(s, NULL, 10);
-    if (errno != 0 || v == 0)
-        return false;
-    *first = v;
-    return true;
-}
 
 /* Grows b to hold extra more bytes, doubling but not past soft (when the
  * request fits under it). */
@@ -223,281 +70,6 @@ static void pbuf_reserve(struct pbuf *b, size_t extra, size_t soft)
         cap = soft;
     b->p = kb_realloc(b->p, cap);
     b->cap = cap;
-}
-
-/* ---- chunked reading --------------------------------------------------- */
-
-static void rbuf_reset(struct rbuf *b, int fd)
-{
-    if (b->fd >= 0)
-        close(b->fd);
-    b->fd = fd;
-    b->pos = b->len = 0;
-    b->off = 0;
-}
-
-/* Makes `need` bytes available at p + pos, reading no further than limit.
- * KB_ENOTFOUND when limit (or the end of the file) comes first. */
-static kb_err rbuf_fill(struct rbuf *b, size_t need, uint64_t limit)
-{
-    if (b->len - b->pos >= need)
-        return KB_OK;
-    if (b->pos > 0) {
-        memmove(b->p, b->p + b->pos, b->len - b->pos);
-        b->len -= b->pos;
-        b->pos = 0;
-    }
-    if (need > b->cap) {
-        b->cap = need;
-        b->p = kb_realloc(b->p, b->cap);
-    }
-    while (b->len < need) {
-        if (b->off >= limit)
-            return KB_ENOTFOUND;
-        size_t want = (size_t)KB_MIN((uint64_t)(b->cap - b->len), limit - b->off);
-        ssize_t r = pread(b->fd, b->p + b->len, want, (off_t)b->off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return KB_EIO;
-        if (r == 0)
-            return KB_ENOTFOUND;
-        b->len += (size_t)r;
-        b->off += (uint64_t)r;
-    }
-    return KB_OK;
-}
-
-/* File offset of the next unread byte. */
-static uint64_t rbuf_tell(const struct rbuf *b)
-{
-    return b->off - (b->len - b->pos);
-}
-
-/* Parses and checks the next record below limit. On SCAN_BAD *bad says why. */
-static enum scan rec_next(struct rbuf *b, uint64_t limit, struct rec *r, const char **bad)
-{
-    kb_err rc = rbuf_fill(b, JR_HDR, limit);
-    if (rc == KB_EIO)
-        return SCAN_IOERR;
-    if (rc != KB_OK)
-        return b->len == b->pos ? SCAN_END : SCAN_SHORT;
-    const char *h = b->p + b->pos;
-    bool pack = memcmp(h, "KJP1", 4) == 0;
-    if (!pack && memcmp(h, "KJR2", 4) != 0) {
-        *bad = "bad magic";
-        return SCAN_BAD;
-    }
-    uint32_t len = jr_get_u32(h + 4);
-    if (len > (pack ? JP_MAX_COMP : JOURNAL_MAX_RECORD)) {
-        *bad = "length over the record limit";
-        return SCAN_BAD;
-    }
-    rc = rbuf_fill(b, JR_HDR + len, limit);
-    if (rc == KB_EIO)
-        return SCAN_IOERR;
-    if (rc != KB_OK)
-        return SCAN_SHORT;
-    h = b->p + b->pos; /* the buffer may have moved */
-    if (hdr_crc(h, h + JR_HDR, len) != jr_get_u32(h + 28)) {
-        *bad = "checksum mismatch";
-        return SCAN_BAD;
-    }
-    r->len = len;
-    r->seq = jr_get_u64(h + 8);
-    r->recv_ms = (int64_t)jr_get_u64(h + 16);
-    r->kind = (uint8_t)h[24];
-    r->format_id = (uint8_t)h[25];
-    r->path = (uint8_t)h[26];
-    r->flags = (uint8_t)h[27];
-    r->data = h + JR_HDR;
-    r->pack = pack;
-    r->count = 1;
-    r->raw_len = 0;
-    if (pack) { /* the check held, so a bad field is a writer's bug */
-        r->count = jr_get_u32(h + 16);
-        r->raw_len = jr_get_u32(h + 20);
-        if (r->count == 0 || (uint8_t)h[24] != JP_CODEC_ZSTD) {
-            *bad = "pack with no records or an unknown codec";
-            return SCAN_BAD;
-        }
-        r->recv_ms = 0;
-        r->kind = r->format_id = r->path = 0;
-    }
-    b->pos += JR_HDR + len;
-    return SCAN_OK;
-}
-
-/* ---- open and recovery ------------------------------------------------- */
-
-static int seg_cmp(const void *a, const void *b)
-{
-    uint64_t x = ((const struct seg *)a)->first, y = ((const struct seg *)b)->first;
-    return x < y ? -1 : x > y;
-}
-
-static void segs_push(struct journal *j, uint64_t first, uint64_t size)
-{
-    if (j->nsegs == j->segs_cap) {
-        j->segs_cap = j->segs_cap ? j->segs_cap * 2 : 16;
-        j->segs = kb_realloc(j->segs, j->segs_cap * sizeof *j->segs);
-    }
-    j->segs[j->nsegs++] = (struct seg){first, size};
-}
-
-static kb_err segs_list(struct journal *j, struct kb_why *why)
-{
-    int fd = dup(j->dirfd);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        if (fd >= 0)
-            close(fd);
-        return kb_fail(why, KB_EIO, "journal %s: cannot list: %s", j->dir, strerror(errno));
-    }
-    kb_err rc = KB_OK;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        uint64_t first;
-        if (!seg_name_parse(de->d_name, &first))
-            continue;
-        if (j->nsegs >= JR_MAX_SEGMENTS) {
-            rc = kb_fail(why, KB_ETOOBIG, "journal %s: more than %zu segments", j->dir,
-                         JR_MAX_SEGMENTS);
-            break;
-        }
-        segs_push(j, first, 0);
-    }
-    closedir(d);
-    if (j->nsegs > 1)
-        qsort(j->segs, j->nsegs, sizeof *j->segs, seg_cmp);
-    return rc;
-}
-
-struct scan_result {
-    uint64_t size;      /* bytes in the file */
-    uint64_t good_end;  /* end of the last complete append */
-    uint64_t next_seq;  /* seq after that append */
-    uint64_t bad_off;   /* where the first problem starts */
-    const char *problem; /* NULL when the file is whole */
-    bool misnumbered;   /* a record with a good check but an unexpected seq */
-};
-
-static kb_err seg_scan(struct journal *j, struct rbuf *b, const struct seg *s,
-                       struct scan_result *out, struct kb_why *why)
-{
-    char name[JR_NAME_LEN + 1];
-    seg_name(s->first, name);
-    int fd = openat(j->dirfd, name, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return kb_fail(why, KB_EIO, "journal %s: segment %s: %s", j->dir, name, strerror(e));
-    }
-    rbuf_reset(b, fd);
-    *out = (struct scan_result){.size = (uint64_t)st.st_size, .next_seq = s->first};
-    uint64_t seq = s->first;
-    for (;;) {
-        uint64_t at = rbuf_tell(b);
-        struct rec r;
-        const char *bad = NULL;
-        enum scan sc = rec_next(b, out->size, &r, &bad);
-        if (sc == SCAN_IOERR)
-            return kb_fail(why, KB_EIO, "journal %s: segment %s: read: %s", j->dir, name,
-                           strerror(errno));
-        if (sc == SCAN_OK && r.seq != seq) {
-            out->misnumbered = true;
-            bad = "unexpected sequence number";
-            sc = SCAN_BAD;
-        }
-        if (sc != SCAN_OK) {
-            if (sc == SCAN_SHORT)
-                bad = "record cut short";
-            else if (sc == SCAN_END && out->good_end != out->size)
-                bad = "ends inside an append";
-            out->problem = bad;
-            out->bad_off = sc == SCAN_END ? out->good_end : at;
-            return KB_OK;
-        }
-        seq += r.count;
-        if (!(r.flags & JR_MORE)) {
-            out->good_end = rbuf_tell(b);
-            out->next_seq = seq;
-        }
-    }
-}
-
-static kb_err recover_tail(struct journal *j, struct seg *s, const struct scan_result *sr,
-                           struct kb_why *why)
-{
-    char name[JR_NAME_LEN + 1], q[256];
-    seg_name(s->first, name);
-    if (ftruncate(j->wfd, (off_t)sr->good_end) != 0 || fsync(j->wfd) != 0)
-        return kb_fail(why, KB_EIO, "journal %s: segment %s: cannot cut torn tail: %s", j->dir,
-                       name, strerror(errno));
-    j->torn_bytes = sr->size - sr->good_end;
-    log_warn("journal: torn tail cut", "dir=%s segment=%s offset=%" PRIu64
-             " dropped_bytes=%" PRIu64 " reason=\"%s\"",
-             kb_logq(q, sizeof q, j->dir), name, sr->good_end, j->torn_bytes, sr->problem);
-    return KB_OK;
-}
-
-/* Lists, checks and recovers the segments; leaves wfd open on the last one. */
-static kb_err segs_load(struct journal *j, struct kb_why *why)
-{
-    kb_err rc = segs_list(j, why);
-    if (rc != KB_OK)
-        return rc;
-    char name[JR_NAME_LEN + 1];
-    if (j->nsegs == 0) {
-        seg_name(1, name);
-        j->wfd = openat(j->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
-        if (j->wfd < 0 || (!j->no_sync && fsync(j->dirfd) != 0))
-            return kb_fail(why, KB_EIO, "journal %s: cannot create %s: %s", j->dir, name,
-                           strerror(errno));
-        segs_push(j, 1, 0);
-        j->next_seq = 1;
-        return KB_OK;
-    }
-    struct rbuf b = {.fd = -1, .p = kb_malloc(JR_CHUNK), .cap = JR_CHUNK};
-    uint64_t expect = j->segs[0].first;
-    for (size_t i = 0; i < j->nsegs && rc == KB_OK; i++) {
-        struct seg *s = &j->segs[i];
-        bool last = i + 1 == j->nsegs;
-        struct scan_result sr = {0};
-        seg_name(s->first, name);
-        if (s->first != expect) {
-            rc = kb_fail(why, KB_ECORRUPT,
-                         "journal %s: segment %s: expected it to start at seq %" PRIu64,
-                         j->dir, name, expect);
-            break;
-        }
-        rc = seg_scan(j, &b, s, &sr, why);
-        if (rc != KB_OK)
-            break;
-        if (sr.problem && (!last || sr.misnumbered)) {
-            rc = kb_fail(why, KB_ECORRUPT, "journal %s: segment %s: offset %" PRIu64 ": %s",
-                         j->dir, name, sr.bad_off, sr.problem);
-            break;
-        }
-        s->size = sr.good_end;
-        expect = sr.next_seq;
-        if (last) {
-            j->wfd = openat(j->dirfd, name, O_WRONLY | O_APPEND | O_CLOEXEC);
-            if (j->wfd < 0)
-                rc = kb_fail(why, KB_EIO, "journal %s: segment %s: %s", j->dir, name,
-                             strerror(errno));
-            else if (sr.problem)
-                rc = recover_tail(j, s, &sr, why);
-        }
-    }
-    rbuf_reset(&b, -1);
-    free(b.p);
-    j->next_seq = expect;
-    j->w_first = j->segs[j->nsegs - 1].first;
-    j->w_size = j->segs[j->nsegs - 1].size;
-    return rc;
 }
 
 /* ---- the writer -------------------------------------------------------- */
@@ -562,7 +134,7 @@ static void heap_drain(struct journal *j)
 static void writer_fail(struct journal *j, const char *op, uint64_t seg_first, int err)
 {
     char name[JR_NAME_LEN + 1], q[256];
-    seg_name(seg_first, name);
+    jr_seg_name(seg_first, name);
     log_error("journal: write failed, appends now fail until restart",
               "dir=%s segment=%s op=%s error=\"%s\"", kb_logq(q, sizeof q, j->dir), name, op,
               strerror(err));
@@ -596,7 +168,7 @@ static bool write_all(int fd, const char *p, size_t n)
 static bool writer_rotate(struct journal *j, uint64_t seq)
 {
     char name[JR_NAME_LEN + 1];
-    seg_name(seq, name);
+    jr_seg_name(seq, name);
     int fd = openat(j->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
     if (fd < 0 || (!j->no_sync && fsync(j->dirfd) != 0)) {
         int e = errno;
@@ -610,7 +182,7 @@ static bool writer_rotate(struct journal *j, uint64_t seq)
     j->w_first = seq;
     j->w_size = 0;
     pthread_mutex_lock(&j->mu);
-    segs_push(j, seq, 0);
+    jr_segs_push(j, seq, 0);
     pthread_mutex_unlock(&j->mu);
     return true;
 }
@@ -748,7 +320,7 @@ kb_err journal_open(const char *dir, const struct journal_opts *opts, struct jou
             rc = kb_fail(why, KB_EIO, "journal %s: cannot lock: %s", dir, strerror(errno));
         goto fail;
     }
-    rc = segs_load(j, why);
+    rc = jr_segs_load(j, why);
     if (rc != KB_OK)
         goto fail;
     atomic_init(&j->durable_seq, j->next_seq - 1);
@@ -835,7 +407,7 @@ static kb_err append_plain(struct journal *j, const struct journal_entry *entrie
         for (size_t i = 0; i < n; i++) {
             jr_put_record(w, &entries[i], i + 1 < n);
             jr_put_u64(w + 8, j->next_seq++);
-            jr_put_u32(w + 28, rec_check(w, pc[i]));
+            jr_put_u32(w + 28, jr_rec_check(w, pc[i]));
             w += JR_HDR + jr_payload_bytes(&entries[i]);
         }
         j->pend.len += total;
@@ -893,7 +465,7 @@ static kb_err append_packed(struct journal *j, const struct journal_entry *entri
                 char *h = w + units[i].off;
                 jr_put_u64(h + 8, j->next_seq);
                 j->next_seq += units[i].count;
-                jr_put_u32(h + 28, rec_check(h, units[i].payload_hash));
+                jr_put_u32(h + 28, jr_rec_check(h, units[i].payload_hash));
             }
             j->pend.len += len;
             j->in_bytes += total;
@@ -1027,7 +599,7 @@ kb_err journal_trim(struct journal *j, uint64_t upto, int64_t min_age_ms)
         if (!whole)
             break;
         char name[JR_NAME_LEN + 1];
-        seg_name(first, name);
+        jr_seg_name(first, name);
         struct stat st;
         if (fstatat(j->dirfd, name, &st, 0) != 0) {
             rc = KB_EIO;
@@ -1050,262 +622,4 @@ kb_err journal_trim(struct journal *j, uint64_t upto, int64_t min_age_ms)
     if (removed > 0 && !j->no_sync && fsync(j->dirfd) != 0)
         rc = KB_EIO;
     return rc;
-}
-
-/* ---- readers ----------------------------------------------------------- */
-
-/* Re-reads the reader's view of the journal: durable seq, readable bytes of
- * its segment, and whether a newer segment exists. */
-static void reader_refresh(struct journal_reader *r)
-{
-    struct journal *j = r->j;
-    pthread_mutex_lock(&j->mu);
-    r->durable = atomic_load(&j->durable_seq);
-    size_t lo = 0, hi = j->nsegs; /* first segment with first >= seg_first */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (j->segs[mid].first < r->seg_first)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    bool here = lo < j->nsegs && j->segs[lo].first == r->seg_first;
-    if (here)
-        r->limit = j->segs[lo].size;
-    size_t nx = here ? lo + 1 : lo;
-    r->seg_done = nx < j->nsegs;
-    r->next_first = r->seg_done ? j->segs[nx].first : 0;
-    pthread_mutex_unlock(&j->mu);
-    struct stat st;
-    if (!here && fstat(r->b.fd, &st) == 0) /* trimmed under us: complete */
-        r->limit = (uint64_t)st.st_size;
-}
-
-/* Points the reader at the start of the segment holding want (or of the
- * oldest one kept, when want was trimmed). */
-static kb_err reader_seek(struct journal_reader *r, uint64_t want)
-{
-    struct journal *j = r->j;
-    for (int attempt = 0; attempt < 8; attempt++) { /* races with journal_trim */
-        pthread_mutex_lock(&j->mu);
-        size_t i = j->nsegs;
-        while (i > 1 && j->segs[i - 1].first > want)
-            i--;
-        uint64_t first = j->segs[i - 1].first;
-        pthread_mutex_unlock(&j->mu);
-        if (want < first) {
-            char q[256];
-            log_warn("journal: reader skipped trimmed records",
-                     "dir=%s from_seq=%" PRIu64 " to_seq=%" PRIu64,
-                     kb_logq(q, sizeof q, j->dir), want, first);
-        }
-        char name[JR_NAME_LEN + 1];
-        seg_name(first, name);
-        int fd = openat(j->dirfd, name, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT)
-            continue;
-        if (fd < 0)
-            return KB_EIO;
-        rbuf_reset(&r->b, fd);
-        r->seg_first = first;
-        r->file_seq = first;
-        r->pack_left = 0;
-        reader_refresh(r);
-        return KB_OK;
-    }
-    return KB_EIO;
-}
-
-kb_err journal_reader_open(struct journal *j, uint64_t after, struct journal_reader **out)
-{
-    *out = NULL;
-    if (!j || after == UINT64_MAX)
-        return KB_EINVAL;
-    if (atomic_load(&j->failed))
-        return KB_EIO;
-    struct journal_reader *r = kb_calloc(1, sizeof *r);
-    r->j = j;
-    r->after = after;
-    r->b = (struct rbuf){.fd = -1, .p = kb_malloc(JR_CHUNK), .cap = JR_CHUNK};
-    struct hint h = {0};
-    pthread_mutex_lock(&j->mu);
-    for (size_t i = 0; i < JR_HINTS; i++)
-        if (j->hints[i].seq == after + 1)
-            h = j->hints[i];
-    pthread_mutex_unlock(&j->mu);
-    if (h.seq != 0) {
-        char name[JR_NAME_LEN + 1];
-        seg_name(h.seg_first, name);
-        int fd = openat(j->dirfd, name, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) { /* else trimmed since: seek as usual */
-            rbuf_reset(&r->b, fd);
-            r->b.off = h.off;
-            r->seg_first = h.seg_first;
-            r->file_seq = h.unit_seq; /* records up to after are skipped */
-            reader_refresh(r);
-            *out = r;
-            return KB_OK;
-        }
-    }
-    kb_err rc = reader_seek(r, after + 1);
-    if (rc != KB_OK) {
-        journal_reader_close(r);
-        return rc;
-    }
-    *out = r;
-    return KB_OK;
-}
-
-/* The next record of the pack in hand that is past after. KB_ENOTFOUND
- * when the pack has no more. */
-static kb_err reader_pack_next(struct journal_reader *r, struct journal_entry *e)
-{
-    while (r->pack_left > 0) {
-        kb_err rc = jpack_next(r->dec, e, !r->lazy);
-        if (rc != KB_OK)
-            return KB_ECORRUPT; /* the check held: a writer's bug */
-        r->pack_left--;
-        e->seq = r->file_seq++;
-        if (e->seq > r->after) {
-            r->last_packed = true;
-            return KB_OK;
-        }
-    }
-    return KB_ENOTFOUND;
-}
-
-/* Hands out a plain record read from the file. */
-static kb_err reader_plain(const struct rec *rec, struct journal_entry *e)
-{
-    *e = (struct journal_entry){
-        .seq = rec->seq, .recv_ms = rec->recv_ms, .kind = rec->kind,
-        .format_id = rec->format_id, .path = rec->path,
-        .data = {rec->data, rec->len}};
-    if (rec->flags & JR_AUX) {
-        /* The check covered these bytes: a bad length here is a writer's
-         * bug, not a torn write. */
-        uint32_t an = rec->len >= 4 ? jr_get_u32(rec->data + rec->len - 4) : UINT32_MAX;
-        if (an > rec->len - 4 || an > JOURNAL_MAX_AUX)
-            return KB_ECORRUPT;
-        e->data.n = rec->len - 4 - an;
-        e->aux = (struct kb_str){rec->data + e->data.n, an};
-    }
-    return KB_OK;
-}
-
-static kb_err reader_next(struct journal_reader *r, struct journal_entry *e)
-{
-    for (;;) {
-        if (atomic_load(&r->j->failed))
-            return KB_EIO;
-        kb_err pr = reader_pack_next(r, e);
-        if (pr != KB_ENOTFOUND)
-            return pr;
-        if (r->file_seq > r->durable) {
-            reader_refresh(r);
-            if (r->file_seq > r->durable)
-                return KB_ENOTFOUND;
-        }
-        struct rec rec;
-        const char *bad = NULL;
-        uint64_t at = rbuf_tell(&r->b);
-        enum scan sc = rec_next(&r->b, r->limit, &rec, &bad);
-        if (sc == SCAN_IOERR)
-            return KB_EIO;
-        if (sc == SCAN_BAD || (sc == SCAN_OK && rec.seq != r->file_seq))
-            return KB_ECORRUPT;
-        if (sc == SCAN_OK && rec.pack) {
-            if (rec.seq + rec.count - 1 <= r->after) { /* wholly read before */
-                r->file_seq += rec.count;
-                continue;
-            }
-            if (!r->dec)
-                r->dec = jpack_dec_new();
-            if (jpack_decode(r->dec, rec.data, rec.len, rec.count) != KB_OK)
-                return KB_ECORRUPT;
-            r->pack_left = rec.count;
-            r->pack_off = at;
-            r->pack_seq = rec.seq;
-            continue;
-        }
-        if (sc == SCAN_OK) {
-            r->file_seq++;
-            if (rec.seq <= r->after)
-                continue;
-            r->last_packed = false;
-            return reader_plain(&rec, e);
-        }
-        /* Nothing more below limit: more became durable, or the segment is
-         * complete and the next one follows, or we are caught up. */
-        uint64_t old = r->limit;
-        reader_refresh(r);
-        if (r->limit != old)
-            continue;
-        if (!r->seg_done)
-            return KB_ENOTFOUND;
-        if (sc == SCAN_SHORT)
-            return KB_ECORRUPT;
-        kb_err rc = reader_seek(r, r->file_seq);
-        if (rc != KB_OK)
-            return rc;
-    }
-}
-
-kb_err journal_reader_next(struct journal_reader *r, struct journal_entry *e)
-{
-    if (!r || !e)
-        return KB_EINVAL;
-    kb_err rc = reader_next(r, e);
-    if (rc != KB_OK && rc != KB_ENOTFOUND)
-        r->broken = true;
-    return rc;
-}
-
-void journal_reader_set_lazy(struct journal_reader *r, bool lazy)
-{
-    if (r)
-        r->lazy = lazy;
-}
-
-kb_err journal_reader_data(struct journal_reader *r, struct journal_entry *e)
-{
-    if (!r || !e)
-        return KB_EINVAL;
-    if (e->data.p || e->data.n == 0 || !r->last_packed) {
-        if (!e->data.p)
-            e->data.p = "";
-        return KB_OK;
-    }
-    kb_err rc = jpack_data(r->dec, e);
-    if (rc != KB_OK)
-        r->broken = true;
-    return rc;
-}
-
-void journal_reader_close(struct journal_reader *r)
-{
-    if (!r)
-        return;
-    if (r->b.fd >= 0 && !r->broken && r->file_seq > r->after) {
-        struct journal *j = r->j;
-        /* Inside a pack, the next reader starts at the pack and skips. */
-        struct hint h = r->pack_left > 0
-                            ? (struct hint){r->file_seq, r->seg_first, r->pack_off, r->pack_seq}
-                            : (struct hint){r->file_seq, r->seg_first, rbuf_tell(&r->b),
-                                            r->file_seq};
-        pthread_mutex_lock(&j->mu);
-        size_t slot = j->hint_next;
-        for (size_t i = 0; i < JR_HINTS; i++)
-            if (j->hints[i].seq == h.seq)
-                slot = i;
-        j->hints[slot] = h;
-        if (slot == j->hint_next)
-            j->hint_next = (j->hint_next + 1) % JR_HINTS;
-        pthread_mutex_unlock(&j->mu);
-    }
-    if (r->b.fd >= 0)
-        close(r->b.fd);
-    jpack_dec_free(r->dec);
-    free(r->b.p);
-    free(r);
 }

@@ -102,7 +102,7 @@ static void out_reserve(struct jpack_enc *enc, size_t extra)
 {
     if (enc->out_len + extra <= enc->out_cap)
         return;
-    size_t cap = enc->out_cap ? enc->out_cap : 256 * 1024;
+    size_t cap = enc->out_cap ? enc->out_cap : 64 * 1024;
     while (cap < enc->out_len + extra)
         cap *= 2;
     enc->out = kb_realloc(enc->out, cap);
@@ -138,12 +138,14 @@ static kb_err emit_plain(struct jpack_enc *enc, const struct journal_entry *entr
     return KB_OK;
 }
 
-/* Grows *p (capacity *cap) to hold need bytes; the old content is not kept. */
+/* Grows *p (capacity *cap) to hold need bytes, in steps of 64 KiB (an HTTP
+ * batch needs about 100 KB, `koban ingest` JP_TARGET); the old content is
+ * not kept. */
 static void scratch(char **p, size_t *cap, size_t need)
 {
     if (need <= *cap)
         return;
-    *cap = need > JP_TARGET ? need : JP_TARGET;
+    *cap = (need + 0xffff) & ~(size_t)0xffff;
     free(*p);
     *p = kb_malloc(*cap);
 }
