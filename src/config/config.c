@@ -36,7 +36,7 @@ static const struct key_def config_keys[] = {
     {"http.max_body", K_SIZE, OFF(http.max_body), "request body limit after gzip"},
     {"http.max_connections", K_UINT, OFF(http.max_connections), "concurrent connections"},
     {"http.timeout_s", K_UINT, OFF(http.timeout_s), "idle connection timeout, seconds"},
-    {"http.threads", K_UINT, OFF(http.threads), "threads checking requests (0: one per CPU, up to 8)"},
+    {"http.threads", K_UINT, OFF(http.threads), "threads checking requests (0: one per CPU, at least 8)"},
     {"spool.enabled", K_BOOL, OFF(spool.enabled), "watch the spool directory"},
     {"spool.dir", K_STR, OFF(spool.dir), "spool directory (default <data_dir>/spool)"},
     {"spool.settle_ms", K_UINT, OFF(spool.settle_ms), "a file unchanged this long is complete"},

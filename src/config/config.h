@@ -24,7 +24,7 @@ struct kb_config {
         size_t max_body;      /* request body limit (after gzip): 64 MiB */
         unsigned max_connections; /* 1024 */
         unsigned timeout_s;   /* idle connection timeout: 30 */
-        unsigned threads;     /* request-checking threads; 0 = one per CPU (max 8) */
+        unsigned threads;     /* request-checking threads; 0 = one per CPU, min 8 */
     } http;
 
     struct {
