@@ -363,6 +363,10 @@ static void test_metrics(void)
     T_CHECK(syncs >= 1);
     T_CHECK(records >= 1);
     T_CHECK(metric(r.body, "koban_journal_bytes_total") > 0);
+    /* appended before and after compression (packs only above 16 KiB) */
+    long long raw = metric(r.body, "koban_journal_appended_raw_bytes_total");
+    long long out = metric(r.body, "koban_journal_appended_bytes_total");
+    T_CHECKF(raw > 0 && out > 0 && out <= raw, "raw %lld, written %lld", raw, out);
     T_CHECK(metric(r.body, "koban_journal_durable_seq") >= records);
     T_EQ_INT(metric(r.body, "koban_test_extra"), 42);
     T_CHECK(strstr(r.body, "# TYPE koban_http_requests_total counter") != NULL);
