@@ -202,7 +202,7 @@ static void writer_flush(struct journal *j, const char *p, size_t n, uint64_t se
             do {
                 uint32_t len = jr_get_u32(p + end + 4);
                 more = ((uint8_t)p[end + 27] & JR_MORE) != 0;
-                s += memcmp(p + end, "KJP1", 4) == 0 ? jr_get_u32(p + end + 16) : 1;
+                s += jr_unit_count(p + end);
                 end += JR_HDR + len;
             } while (more);
         } while (end < n && j->w_size + (end - off) < j->seg_bytes);
@@ -391,38 +391,6 @@ static kb_err pend_wait_room(struct journal *j, size_t total)
     return atomic_load(&j->failed) ? KB_EIO : j->closing ? KB_ECLOSED : KB_OK;
 }
 
-/* Plain records: each payload copied into the pending buffer under the
- * lock (the payload hashes are computed before it). */
-static kb_err append_plain(struct journal *j, const struct journal_entry *entries, size_t n,
-                           size_t total, uint64_t *last_seq)
-{
-    uint64_t small[64], *pc = n <= KB_ARRAY_LEN(small) ? small : kb_malloc(n * sizeof *pc);
-    for (size_t i = 0; i < n; i++)
-        pc[i] = jr_payload_hash(&entries[i]);
-    pthread_mutex_lock(&j->mu);
-    kb_err rc = pend_wait_room(j, total);
-    if (rc == KB_OK) {
-        pbuf_reserve(&j->pend, total, j->max_pending);
-        char *w = j->pend.p + j->pend.len;
-        for (size_t i = 0; i < n; i++) {
-            jr_put_record(w, &entries[i], i + 1 < n);
-            jr_put_u64(w + 8, j->next_seq++);
-            jr_put_u32(w + 28, jr_rec_check(w, pc[i]));
-            w += JR_HDR + jr_payload_bytes(&entries[i]);
-        }
-        j->pend.len += total;
-        j->in_bytes += total;
-        j->out_bytes += total;
-        *last_seq = j->next_seq - 1;
-        if (j->writer_idle)
-            pthread_cond_signal(&j->cv_work);
-    }
-    pthread_mutex_unlock(&j->mu);
-    if (pc != small)
-        free(pc);
-    return rc;
-}
-
 static struct jpack_enc *enc_take(struct journal *j)
 {
     struct jpack_enc *enc = NULL;
@@ -444,16 +412,32 @@ static void enc_give(struct journal *j, struct jpack_enc *enc)
     jpack_enc_free(enc);
 }
 
-/* Packs: compressed in this thread, then copied under the lock, where only
- * each unit's seq and check are filled in. */
-static kb_err append_packed(struct journal *j, const struct journal_entry *entries, size_t n,
-                            size_t total, uint64_t *last_seq)
+kb_err journal_append(struct journal *j, const struct journal_entry *entries, size_t n,
+                      uint64_t *last_seq)
 {
+    if (!j || !entries || n == 0 || !last_seq)
+        return KB_EINVAL;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!entry_ok(&entries[i]))
+            return KB_EINVAL;
+        if (entries[i].data.n > JOURNAL_MAX_RECORD - jr_aux_bytes(&entries[i]))
+            return KB_ETOOBIG;
+        total += JR_HDR + jr_payload_bytes(&entries[i]);
+        if (total > JR_MAX_GROUP)
+            return KB_ETOOBIG;
+    }
+    if (atomic_load(&j->failed))
+        return KB_EIO;
+    /* The units are made in this thread (packs compressed, payloads hashed);
+     * under the lock they are copied and only each one's seq and check are
+     * filled in. A few KiB gain nothing from a compressed frame. */
     struct jpack_enc *enc = enc_take(j);
     const char *out;
     size_t len, nunits;
     const struct jpack_unit *units;
-    kb_err rc = jpack_encode(enc, entries, n, JR_MAX_GROUP, &out, &len, &units, &nunits);
+    kb_err rc = jpack_encode(enc, entries, n, j->level != 0 && total >= JR_PACK_MIN,
+                             JR_MAX_GROUP, &out, &len, &units, &nunits);
     if (rc == KB_OK) {
         pthread_mutex_lock(&j->mu);
         rc = pend_wait_room(j, len);
@@ -478,29 +462,6 @@ static kb_err append_packed(struct journal *j, const struct journal_entry *entri
     }
     enc_give(j, enc);
     return rc;
-}
-
-kb_err journal_append(struct journal *j, const struct journal_entry *entries, size_t n,
-                      uint64_t *last_seq)
-{
-    if (!j || !entries || n == 0 || !last_seq)
-        return KB_EINVAL;
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!entry_ok(&entries[i]))
-            return KB_EINVAL;
-        if (entries[i].data.n > JOURNAL_MAX_RECORD - jr_aux_bytes(&entries[i]))
-            return KB_ETOOBIG;
-        total += JR_HDR + jr_payload_bytes(&entries[i]);
-        if (total > JR_MAX_GROUP)
-            return KB_ETOOBIG;
-    }
-    if (atomic_load(&j->failed))
-        return KB_EIO;
-    /* A few hundred bytes gain nothing from a compressed frame. */
-    if (j->level != 0 && total >= JR_PACK_MIN)
-        return append_packed(j, entries, n, total, last_seq);
-    return append_plain(j, entries, n, total, last_seq);
 }
 
 kb_err journal_wait(struct journal *j, uint64_t seq, int timeout_ms)

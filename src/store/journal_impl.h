@@ -60,7 +60,8 @@ struct rbuf {
 };
 
 /* A unit as read: a plain record, or a pack of count records (pack true:
- * data/len are its compressed bytes, raw_len their size decompressed). */
+ * data/len are its payload; its header fields past the count are not
+ * those of a record). */
 struct rec {
     uint64_t seq;
     int64_t recv_ms;
@@ -68,7 +69,7 @@ struct rec {
     const char *data;
     uint32_t len;
     bool pack;
-    uint32_t count, raw_len;
+    uint32_t count;
 };
 
 enum scan { SCAN_OK, SCAN_END, SCAN_SHORT, SCAN_BAD, SCAN_IOERR };

@@ -58,7 +58,8 @@ void jpack_enc_free(struct jpack_enc *enc)
     free(enc);
 }
 
-uint64_t jr_payload_hash(const struct journal_entry *e)
+/* XXH3-64 of a plain record's payload as written: data, aux, aux's length. */
+static uint64_t payload_hash(const struct journal_entry *e)
 {
     if (!e->aux.n)
         return XXH3_64bits(e->data.p, e->data.n);
@@ -84,7 +85,8 @@ static void put_payload(char *d, const struct journal_entry *e)
     }
 }
 
-void jr_put_record(char *w, const struct journal_entry *e, bool more)
+/* Writes a plain record's header (seq and check zero) and payload at w. */
+static void put_record(char *w, const struct journal_entry *e, bool more)
 {
     memcpy(w, "KJR2", 4);
     jr_put_u32(w + 4, (uint32_t)jr_payload_bytes(e));
@@ -131,8 +133,8 @@ static kb_err emit_plain(struct jpack_enc *enc, const struct journal_entry *entr
         out_reserve(enc, sz);
         struct jpack_unit *u = unit_push(enc);
         u->count = 1;
-        u->payload_hash = jr_payload_hash(&entries[i]);
-        jr_put_record(enc->out + enc->out_len, &entries[i], true);
+        u->payload_hash = payload_hash(&entries[i]);
+        put_record(enc->out + enc->out_len, &entries[i], true);
         enc->out_len += sz;
     }
     return KB_OK;
@@ -213,14 +215,14 @@ static kb_err emit_group(struct jpack_enc *enc, const struct journal_entry *entr
 }
 
 kb_err jpack_encode(struct jpack_enc *enc, const struct journal_entry *entries, size_t n,
-                    size_t max_bytes, const char **out, size_t *len,
+                    bool compress, size_t max_bytes, const char **out, size_t *len,
                     const struct jpack_unit **units, size_t *nunits)
 {
     enc->out_len = 0;
     enc->nunits = 0;
-    kb_err rc = KB_OK;
-    size_t start = 0, raw = 0;
-    for (size_t i = 0; i < n && rc == KB_OK; i++) {
+    kb_err rc = compress ? KB_OK : emit_plain(enc, entries, n, max_bytes);
+    size_t start = compress ? 0 : n, raw = 0;
+    for (size_t i = start; i < n && rc == KB_OK; i++) {
         size_t sz = JP_INNER + entries[i].data.n + entries[i].aux.n;
         if (raw > 0 && raw + sz > JP_TARGET) {
             rc = emit_group(enc, entries + start, i - start, max_bytes);

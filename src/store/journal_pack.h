@@ -77,6 +77,12 @@ static inline uint64_t jr_get_u64(const char *p)
     return v;
 }
 
+/* Records in the unit whose (checked) header is at h: a pack's count, or 1. */
+static inline uint32_t jr_unit_count(const char *h)
+{
+    return memcmp(h, "KJP1", 4) == 0 ? jr_get_u32(h + 16) : 1;
+}
+
 /* Bytes the aux section takes in a payload: aux and its u32 length. */
 static inline size_t jr_aux_bytes(const struct journal_entry *e)
 {
@@ -101,21 +107,16 @@ struct jpack_enc;
 struct jpack_enc *jpack_enc_new(int level);
 void jpack_enc_free(struct jpack_enc *enc);
 
-/* Encodes n entries (already checked by the caller) as units: packs of
- * about JP_TARGET raw bytes; a group whose compressed form would not save
- * an eighth of its size is written as plain records instead. On success
+/* Encodes n entries (already checked by the caller) as units: with
+ * compress, packs of about JP_TARGET raw bytes, a group whose compressed
+ * form would not save an eighth of its size written as plain records
+ * instead; without, plain records only. On success
  * *out and *len are the encoded bytes, *units and *nunits their layout, owned
  * by enc until its next call. KB_ETOOBIG when the output would pass
  * max_bytes. */
 kb_err jpack_encode(struct jpack_enc *enc, const struct journal_entry *entries, size_t n,
-                    size_t max_bytes, const char **out, size_t *len,
+                    bool compress, size_t max_bytes, const char **out, size_t *len,
                     const struct jpack_unit **units, size_t *nunits);
-
-/* Writes a plain record's header (seq and check zero) and payload at w. */
-void jr_put_record(char *w, const struct journal_entry *e, bool more);
-
-/* XXH3-64 of a plain record's payload as written: data, aux, aux's length. */
-uint64_t jr_payload_hash(const struct journal_entry *e);
 
 struct jpack_dec;
 

@@ -133,17 +133,11 @@ enum scan jr_rec_next(struct rbuf *b, uint64_t limit, struct rec *r, const char 
     r->flags = (uint8_t)h[27];
     r->data = h + JR_HDR;
     r->pack = pack;
-    r->count = 1;
-    r->raw_len = 0;
-    if (pack) { /* the check held, so a bad field is a writer's bug */
-        r->count = jr_get_u32(h + 16);
-        r->raw_len = jr_get_u32(h + 20);
-        if (r->count == 0 || (uint8_t)h[24] != JP_CODEC_ZSTD) {
-            *bad = "pack with no records or an unknown codec";
-            return SCAN_BAD;
-        }
-        r->recv_ms = 0;
-        r->kind = r->format_id = r->path = 0;
+    r->count = jr_unit_count(h);
+    /* the check held, so a bad field is a writer's bug */
+    if (pack && (r->count == 0 || (uint8_t)h[24] != JP_CODEC_ZSTD)) {
+        *bad = "pack with no records or an unknown codec";
+        return SCAN_BAD;
     }
     b->pos += JR_HDR + len;
     return SCAN_OK;
@@ -368,11 +362,8 @@ kb_err journal_reader_data(struct journal_reader *r, struct journal_entry *e)
 {
     if (!r || !e)
         return KB_EINVAL;
-    if (e->data.p || e->data.n == 0 || !r->last_packed) {
-        if (!e->data.p)
-            e->data.p = "";
-        return KB_OK;
-    }
+    if (!r->last_packed)
+        return KB_OK; /* a plain record comes whole */
     kb_err rc = jpack_data(r->dec, e);
     if (rc != KB_OK)
         r->broken = true;

@@ -359,7 +359,7 @@ static void test_codec_bad_input(void)
     const char *out;
     size_t len, nunits;
     const struct jpack_unit *units;
-    T_EQ_INT(jpack_encode(enc, e, 40, SIZE_MAX, &out, &len, &units, &nunits), KB_OK);
+    T_EQ_INT(jpack_encode(enc, e, 40, true, SIZE_MAX, &out, &len, &units, &nunits), KB_OK);
     T_EQ_INT(nunits, 1);
     T_CHECK(memcmp(out, "KJP1", 4) == 0);
     T_EQ_INT(jr_get_u32(out + 16), 40);
@@ -367,8 +367,8 @@ static void test_codec_bad_input(void)
     const char *o2;
     size_t l2, n2;
     const struct jpack_unit *u2;
-    T_EQ_INT(jpack_encode(enc, e, 40, 100, &o2, &l2, &u2, &n2), KB_ETOOBIG);
-    T_EQ_INT(jpack_encode(enc, e, 40, SIZE_MAX, &out, &len, &units, &nunits), KB_OK);
+    T_EQ_INT(jpack_encode(enc, e, 40, true, 100, &o2, &l2, &u2, &n2), KB_ETOOBIG);
+    T_EQ_INT(jpack_encode(enc, e, 40, true, SIZE_MAX, &out, &len, &units, &nunits), KB_OK);
 
     const char *pl = out + JR_HDR;
     size_t pn = len - JR_HDR;

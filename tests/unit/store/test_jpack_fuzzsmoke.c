@@ -38,7 +38,7 @@ static void add_encoded(struct smoke_seeds *s, struct jpack_enc *enc, size_t n, 
     const char *out;
     size_t len, nunits;
     const struct jpack_unit *units;
-    T_EQ_INT(jpack_encode(enc, e, n, SIZE_MAX, &out, &len, &units, &nunits), KB_OK);
+    T_EQ_INT(jpack_encode(enc, e, n, true, SIZE_MAX, &out, &len, &units, &nunits), KB_OK);
     T_EQ_INT(nunits, 1);
     T_CHECK(len > JR_HDR && memcmp(out, "KJP1", 4) == 0);
     smoke_add_sel(s, (unsigned char)n, out + JR_HDR, len - JR_HDR);
