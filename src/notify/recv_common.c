@@ -230,6 +230,18 @@ bool recv_repo_ok(const char *s)
     return slashes == 1 && at > 0 && at < n - 1;
 }
 
+kb_err recv_github_headers(struct recv_request *req, const char *token, bool json_body)
+{
+    kb_err e = json_body ? recv_request_header(req, "Content-Type: application/json") : KB_OK;
+    if (!e)
+        e = recv_request_header(req, "Authorization: Bearer %s", token);
+    if (!e)
+        e = recv_request_header(req, "Accept: application/vnd.github+json");
+    if (!e)
+        e = recv_request_header(req, "X-GitHub-Api-Version: 2022-11-28");
+    return e;
+}
+
 kb_err recv_github_check(const struct recv_config *c, struct kb_why *why)
 {
     if (!c->token || !*c->token)

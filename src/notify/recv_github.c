@@ -416,22 +416,16 @@ static kb_err gh_build(const struct receiver *r, const struct recv_job *job, int
     }
     if (e)
         return kb_fail(why, e, "github: URL too long");
-    if (act != A_FIND && act != A_CHECK) {
+    bool body = act != A_FIND && act != A_CHECK;
+    if (body) {
         struct jw w;
         jw_init(&w, &req->body);
         if ((e = gh_body(r, job, act, &st, &w, why)))
             return e;
         if ((e = jw_finish(&w)))
             return kb_fail(why, e, "github: body larger than %zu bytes", req->body.max);
-        e = recv_request_header(req, "Content-Type: application/json");
     }
-    if (!e)
-        e = recv_request_header(req, "Authorization: Bearer %s", c->token);
-    if (!e)
-        e = recv_request_header(req, "Accept: application/vnd.github+json");
-    if (!e)
-        e = recv_request_header(req, "X-GitHub-Api-Version: 2022-11-28");
-    if (e)
+    if ((e = recv_github_headers(req, c->token, body)))
         return kb_fail(why, e, "github: too many headers");
     return KB_OK;
 }

@@ -290,15 +290,8 @@ static kb_err gi_build(const struct receiver *r, const struct recv_job *job, int
             return e;
         if ((e = jw_finish(&w)))
             return kb_fail(why, e, "github_incident: body larger than %zu bytes", req->body.max);
-        e = recv_request_header(req, "Content-Type: application/json");
     }
-    if (!e)
-        e = recv_request_header(req, "Authorization: Bearer %s", c->token);
-    if (!e)
-        e = recv_request_header(req, "Accept: application/vnd.github+json");
-    if (!e)
-        e = recv_request_header(req, "X-GitHub-Api-Version: 2022-11-28");
-    if (e)
+    if ((e = recv_github_headers(req, c->token, !get)))
         return kb_fail(why, e, "github_incident: too many headers");
     return KB_OK;
 }

@@ -84,6 +84,10 @@ bool recv_repo_ok(const char *repo);
 /* What both GitHub receiver types need: a token and a repo of that shape.
  * KB_EINVAL with why naming the receiver and the field. */
 kb_err recv_github_check(const struct recv_config *c, struct kb_why *why);
+/* The headers of every GitHub REST call: the token, the media type and the
+ * API version; with a JSON body, its Content-Type. KB_ETOOBIG when the
+ * request has no room for them. */
+kb_err recv_github_headers(struct recv_request *req, const char *token, bool json_body);
 
 /* HMAC-SHA256 of msg with key, as 64 lower-case hex digits + NUL
  * (recv_webhook.c: the one file that uses libcrypto). */
