@@ -76,13 +76,8 @@ static kb_err do_list(struct api_issues *a, const struct web_request *req,
         f.source = v;
     if ((v = web_query(req, "text")) && *v)
         f.text = v;
-    if ((v = web_query(req, "limit")) && *v) {
-        char *end;
-        unsigned long n = strtoul(v, &end, 10);
-        if (*end || n == 0 || n > 10000)
-            return web_fail(resp, 400, "limit: expected 1..10000");
-        f.limit = n;
-    }
+    if (web_query_limit(req, resp, &f.limit))
+        return KB_EINVAL;
     struct jw w;
     jw_init(&w, &resp->body);
     jw_obj_begin(&w);

@@ -104,6 +104,19 @@ const char *web_query(const struct web_request *req, const char *name)
     return MHD_lookup_connection_value(req->impl, MHD_GET_ARGUMENT_KIND, name);
 }
 
+kb_err web_query_limit(const struct web_request *req, struct web_response *resp, size_t *limit)
+{
+    const char *v = web_query(req, "limit");
+    if (!v || !*v)
+        return KB_OK;
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    if (*end || n == 0 || n > 10000)
+        return web_fail(resp, 400, "limit: expected 1..10000");
+    *limit = n;
+    return KB_OK;
+}
+
 const char *web_header(const struct web_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->impl, MHD_HEADER_KIND, name);

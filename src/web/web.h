@@ -78,6 +78,9 @@ struct web_response {
 /* Fills resp with status and {"error": msg} (the body replaced) and
  * returns KB_EINVAL: what a route callback returns for a refused request. */
 kb_err web_fail(struct web_response *resp, unsigned status, const char *msg);
+/* The list routes' `?limit=N` into *limit (left as it is when absent or
+ * empty): KB_OK, or web_fail 400 when N is not 1..10000. */
+kb_err web_query_limit(const struct web_request *req, struct web_response *resp, size_t *limit);
 
 struct web_deps {
     const struct kb_config *cfg; /* http.listen, http.token, http.max_body,
