@@ -223,7 +223,10 @@ static void writer_flush(struct journal *j, const char *p, size_t n, uint64_t se
         j->syncs += !j->no_sync;
         while (j->nheap > 0 && j->heap[0].seq < s)
             due_push(j, heap_pop(j));
-        pthread_cond_broadcast(&j->cv_durable);
+        if (s - 1 >= j->wait_min) {
+            j->wait_min = UINT64_MAX; /* the unsatisfied register again */
+            pthread_cond_broadcast(&j->cv_durable);
+        }
         pthread_mutex_unlock(&j->mu);
         run_due(j, KB_OK);
         off = end;
@@ -325,6 +328,7 @@ kb_err journal_open(const char *dir, const struct journal_opts *opts, struct jou
         goto fail;
     atomic_init(&j->durable_seq, j->next_seq - 1);
     j->durable_at_open = j->next_seq - 1;
+    j->wait_min = UINT64_MAX;
 
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -484,6 +488,8 @@ kb_err journal_wait(struct journal *j, uint64_t seq, int timeout_ms)
     pthread_mutex_lock(&j->mu);
     while (atomic_load(&j->durable_seq) < seq && !atomic_load(&j->failed) && !j->stopped &&
            !timed_out) {
+        if (seq < j->wait_min)
+            j->wait_min = seq;
         if (timeout_ms < 0)
             pthread_cond_wait(&j->cv_durable, &j->mu);
         else

@@ -88,6 +88,10 @@ struct journal {
     struct pbuf pend;
     uint64_t next_seq;
     _Atomic uint64_t durable_seq;
+    /* The smallest seq a journal_wait caller sleeps for (UINT64_MAX: none).
+     * The writer wakes waiters only when durable_seq reaches it: a waiter
+     * gathering thousands of records must not wake at every group commit. */
+    uint64_t wait_min;
     struct seg *segs; /* sorted by first; the last is the writer's */
     size_t nsegs, segs_cap;
     struct cb *heap;  /* min-heap by seq */

@@ -178,6 +178,62 @@ static void test_pipeline_thread_follows(void)
     db_close(db);
 }
 
+/* Under load the pipeline gathers records into large batches (each
+ * repeating issue is written once per batch). A burst shorter than a second
+ * counts as load as soon as a second's worth of records has arrived, not
+ * only when the second is over. */
+static void test_pipeline_gathers_a_burst(void)
+{
+    struct journal *j;
+    struct intake *in;
+    struct pipeline *p;
+    struct kb_why why = {{0}};
+    T_EQ_INT(journal_open(jdir, NULL, &j, &why), KB_OK);
+    T_EQ_INT(intake_new(j, NULL, &in), KB_OK);
+    T_EQ_INT(pipeline_new(j, dbpath, NULL, &p, &why), KB_OK);
+    T_EQ_INT(pipeline_start(p), KB_OK);
+    struct intake_report *rep = calloc(1, sizeof *rep);
+    struct buf body = BUF_INIT(1 << 22);
+    uint64_t last = 0;
+    /* 1,200 records in one append: past the rate at once */
+    for (int i = 0; i < 1200; i++)
+        buf_printf(&body, "%s\n", CT("x", "CreateUser", "alice"));
+    T_EQ_INT(intake_body(in, body.p, body.len, JOURNAL_PATH_HTTP, NULL, rep, &last, &why),
+             KB_OK);
+    T_EQ_INT(journal_wait(j, last, 10000), KB_OK);
+    T_EQ_INT(pipeline_wait(p, last, 10000), KB_OK);
+    struct pipeline_stats st0, st1;
+    pipeline_get_stats(p, &st0);
+    /* then 60 group commits of 50 records, one after the other */
+    body.len = 0;
+    for (int i = 0; i < 50; i++)
+        buf_printf(&body, "%s\n", CT("x", "CreateUser", "alice"));
+    int64_t t0 = kb_mono_ns();
+    for (int c = 0; c < 60; c++) {
+        T_EQ_INT(intake_body(in, body.p, body.len, JOURNAL_PATH_HTTP, NULL, rep, &last, &why),
+                 KB_OK);
+        T_EQ_INT(journal_wait(j, last, 10000), KB_OK);
+    }
+    int64_t took_ms = (kb_mono_ns() - t0) / 1000000;
+    T_EQ_INT(pipeline_wait(p, last, 10000), KB_OK);
+    pipeline_get_stats(p, &st1);
+    T_EQ_INT(st1.records - st0.records, 3000);
+    uint64_t batches = st1.batches - st0.batches;
+    /* one batch per 250 ms of gathering, and the one in hand at each end */
+    uint64_t bound = (uint64_t)took_ms / 250 + 3;
+    if (took_ms > 3000) /* under 1,000 records/s the pipeline does not gather */
+        fprintf(stderr, "  (the commits took %lld ms: the batch bound is not checked)\n",
+                (long long)took_ms);
+    else
+        T_CHECKF(batches <= bound, "%llu batches for 60 commits in %lld ms (at most %llu)",
+                 (unsigned long long)batches, (long long)took_ms, (unsigned long long)bound);
+    buf_release(&body);
+    free(rep);
+    pipeline_stop(p);
+    intake_free(in);
+    journal_close(j);
+}
+
 /* Issues as text, one line each, for comparing two stores. */
 static kb_err dump_issue(void *ctx, const struct db_issue *r)
 {
@@ -295,6 +351,7 @@ int main(void)
     T_RUN(test_intake_reports);
     T_RUN(test_pipeline_applies_once);
     T_RUN(test_pipeline_thread_follows);
+    T_RUN(test_pipeline_gathers_a_burst);
     T_RUN(test_summary_same_as_full_path);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -263,6 +263,65 @@ static void test_wait_and_callbacks(void)
     journal_close(j);
 }
 
+/* Waiters for different seqs: the writer wakes waiters only when the
+ * smallest awaited seq is durable, so each must still return when its own
+ * seq is, whichever registered first. */
+struct waiter {
+    struct journal *j;
+    uint64_t seq;
+    atomic_int rc; /* -1 while waiting */
+};
+
+static void *waiter_main(void *p)
+{
+    struct waiter *w = p;
+    atomic_store(&w->rc, (int)journal_wait(w->j, w->seq, 20000));
+    return NULL;
+}
+
+static void test_waiters_for_different_seqs(void)
+{
+    char dir[300];
+    tdir(dir, sizeof dir, "waiters");
+    struct journal *j = open_j(dir, 0, 0);
+    if (!j)
+        return;
+    /* far registers before near, then near2 after near */
+    struct waiter far = {j, 6, -1}, near = {j, 2, -1}, near2 = {j, 3, -1};
+    pthread_t tf, tn, tn2;
+    T_EQ_INT(pthread_create(&tf, NULL, waiter_main, &far), 0);
+    usleep(20000);
+    T_EQ_INT(pthread_create(&tn, NULL, waiter_main, &near), 0);
+    usleep(20000);
+    T_EQ_INT(pthread_create(&tn2, NULL, waiter_main, &near2), 0);
+    usleep(20000);
+    uint64_t last;
+    struct journal_entry e = ent("x", 1);
+    T_EQ_INT(journal_append(j, &e, 1, &last), KB_OK);
+    T_EQ_INT(journal_wait(j, 1, 10000), KB_OK);
+    usleep(20000);
+    T_EQ_INT(atomic_load(&near.rc), -1);
+    T_EQ_INT(journal_append(j, &e, 1, &last), KB_OK); /* 2: near returns */
+    for (int i = 0; i < 2000 && atomic_load(&near.rc) == -1; i++)
+        usleep(1000);
+    T_EQ_INT(atomic_load(&near.rc), KB_OK);
+    T_EQ_INT(atomic_load(&near2.rc), -1);
+    T_EQ_INT(atomic_load(&far.rc), -1);
+    T_EQ_INT(journal_append(j, &e, 1, &last), KB_OK); /* 3: near2 returns */
+    for (int i = 0; i < 2000 && atomic_load(&near2.rc) == -1; i++)
+        usleep(1000);
+    T_EQ_INT(atomic_load(&near2.rc), KB_OK);
+    T_EQ_INT(atomic_load(&far.rc), -1);
+    for (int i = 0; i < 3; i++)
+        T_EQ_INT(journal_append(j, &e, 1, &last), KB_OK); /* 4..6: far returns */
+    pthread_join(tf, NULL);
+    pthread_join(tn, NULL);
+    pthread_join(tn2, NULL);
+    T_EQ_INT(atomic_load(&far.rc), KB_OK);
+    T_EQ_INT(last, 6);
+    journal_close(j);
+}
+
 #define CT_THREADS 8
 #define CT_RECORDS 2000
 
@@ -845,6 +904,7 @@ int main(void)
     kb_log_set_level(KB_LOG_ERROR); /* each torn-tail case logs a warning */
     T_RUN(test_round_trip);
     T_RUN(test_wait_and_callbacks);
+    T_RUN(test_waiters_for_different_seqs);
     T_RUN(test_concurrent_appends);
     T_RUN(test_torn_tail);
     T_RUN(test_old_segment_corrupt);
