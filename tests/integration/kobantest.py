@@ -5,6 +5,7 @@ directory, talks real HTTP to it, and counts results the way tests/run.sh
 expects (a final "KOBAN-TEST passed=N failed=N skipped=N" line).
 Only 127.0.0.1 is ever contacted; every wait is bounded.
 """
+import atexit
 import gzip
 import http.client
 import json
@@ -21,6 +22,24 @@ import traceback
 KOBAN = os.environ.get("KOBAN_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build-check", "koban")
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+_scratch = []
+
+
+def _remove_scratch():
+    for d in _scratch:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def scratch_dir(prefix):
+    """A temporary directory removed when the test program exits (daemons
+    are stopped by then); KOBAN_TEST_KEEP=1 keeps it for a post-mortem."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    if not _scratch and os.environ.get("KOBAN_TEST_KEEP") != "1":
+        atexit.register(_remove_scratch)
+    _scratch.append(d)
+    return d
 
 
 def data_dir():

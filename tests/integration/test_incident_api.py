@@ -4,15 +4,14 @@ open, list, show, change, refused transitions, notes and pins, parents
 the errors (400 with what and why, 404, 405, 401)."""
 import json
 import os
-import tempfile
 
-from kobantest import Daemon, Results, check, eq
+from kobantest import Daemon, Results, check, eq, scratch_dir
 
 TOKEN = "incident-api-token"
 
 
 def start():
-    top = tempfile.mkdtemp(prefix="koban-incapi-")
+    top = scratch_dir("koban-incapi-")
     cfg = os.path.join(top, "koban.yaml")
     with open(cfg, "w") as f:
         f.write(f'http:\n  token: "{TOKEN}"\n')

@@ -7,10 +7,9 @@ And GitHub rate-limiting the create: retried, one issue all the same."""
 import json
 import os
 import sys
-import tempfile
 import time
 
-from kobantest import Daemon, Results, check, eq, koban, wait_for
+from kobantest import Daemon, Results, check, eq, koban, wait_for, scratch_dir
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fakesaas import FakeSaaS  # noqa: E402
@@ -19,7 +18,7 @@ REPO = "acme/sec"
 
 
 def setup(fake):
-    top = tempfile.mkdtemp(prefix="koban-incgh-")
+    top = scratch_dir("koban-incgh-")
     routes = os.path.join(top, "routes.yml")
     with open(routes, "w") as f:
         f.write(f"""receivers:

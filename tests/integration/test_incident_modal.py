@@ -10,11 +10,10 @@ the text command to use instead (for a button, through its response_url)."""
 import json
 import os
 import sys
-import tempfile
 import time
 import urllib.parse
 
-from kobantest import Daemon, Results, check, eq, koban, wait_for
+from kobantest import Daemon, Results, check, eq, koban, wait_for, scratch_dir
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fakesaas import FakeSaaS  # noqa: E402
@@ -22,7 +21,7 @@ from test_incident_slack import SECRET, command, show, signed  # noqa: E402
 
 
 def setup(fake):
-    top = tempfile.mkdtemp(prefix="koban-incmodal-")
+    top = scratch_dir("koban-incmodal-")
     routes = os.path.join(top, "routes.yml")
     with open(routes, "w") as f:
         f.write(f"""koban_url: http://koban.test:8478

@@ -11,11 +11,10 @@ import hmac
 import json
 import os
 import sys
-import tempfile
 import time
 import urllib.parse
 
-from kobantest import Daemon, Results, check, eq, koban, wait_for
+from kobantest import Daemon, Results, check, eq, koban, wait_for, scratch_dir
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fakesaas import FakeSaaS  # noqa: E402
@@ -31,7 +30,7 @@ def signed(body):
 
 
 def setup(fake, timekeeper="2s"):
-    top = tempfile.mkdtemp(prefix="koban-incbot-")
+    top = scratch_dir("koban-incbot-")
     routes = os.path.join(top, "routes.yml")
     with open(routes, "w") as f:
         f.write(f"""receivers:

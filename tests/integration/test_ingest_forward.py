@@ -5,15 +5,14 @@ becomes part of the daemon's issues."""
 import gzip
 import json
 import os
-import tempfile
 
-from kobantest import TOP, Daemon, Results, check, eq, koban, wait_for
+from kobantest import TOP, Daemon, Results, check, eq, koban, wait_for, scratch_dir
 
 TOKEN = "fwd-token"
 
 
 def test_forward_to_serve():
-    top = tempfile.mkdtemp(prefix="koban-fwd-")
+    top = scratch_dir("koban-fwd-")
     cfg = os.path.join(top, "koban.yaml")
     with open(cfg, "w") as f:
         f.write(f'http:\n  token: "{TOKEN}"\n')

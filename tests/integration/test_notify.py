@@ -6,11 +6,10 @@ notification arrives, in order, once), and a receiver answering 400 (dead
 letter, reported, not retried)."""
 import json
 import os
-import tempfile
 import time
 
 from fakesaas import FakeSaaS
-from kobantest import Daemon, Results, check, eq, koban, wait_for
+from kobantest import Daemon, Results, check, eq, koban, wait_for, scratch_dir
 
 RULES = {
     "create.yml": """title: IAM user created
@@ -43,7 +42,7 @@ def ct(name, user, n):
 
 
 def setup(fake, extra_routes=""):
-    top = tempfile.mkdtemp(prefix="koban-notify-")
+    top = scratch_dir("koban-notify-")
     rules = os.path.join(top, "rules")
     os.makedirs(rules)
     for name, text in RULES.items():

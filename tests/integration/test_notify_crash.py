@@ -29,11 +29,10 @@ import json
 import os
 import random
 import re
-import tempfile
 import time
 
 from fakesaas import FakeSaaS
-from kobantest import Daemon, Results, check, eq, koban, wait_for
+from kobantest import Daemon, Results, check, eq, koban, wait_for, scratch_dir
 
 SEED = int(os.environ.get("KOBAN_NOTIFY_CRASH_SEED", "20261204"))
 ROUNDS = max(20, int(os.environ.get("KOBAN_NOTIFY_CRASH_ROUNDS", "22")))
@@ -61,7 +60,7 @@ def event(user, serial):
 
 
 def setup(fake):
-    top = tempfile.mkdtemp(prefix="koban-notify-crash-")
+    top = scratch_dir("koban-notify-crash-")
     rules = os.path.join(top, "rules")
     os.makedirs(rules)
     with open(os.path.join(rules, "create.yml"), "w") as f:

@@ -7,10 +7,9 @@ import hashlib
 import hmac
 import json
 import os
-import tempfile
 import time
 
-from kobantest import Daemon, Results, check, eq, wait_for
+from kobantest import Daemon, Results, check, eq, wait_for, scratch_dir
 
 SECRET = "test-signing-secret-0123456789"
 TOKEN = "koban-api-token"
@@ -33,7 +32,7 @@ def reaction(event_id, user, emoji="rotating_light", channel="C0PAY", ts="176488
 
 
 def start():
-    tmp = tempfile.mkdtemp(prefix="koban-slack-")
+    tmp = scratch_dir("koban-slack-")
     cfg = os.path.join(tmp, "koban.yaml")
     with open(cfg, "w") as f:
         f.write(f'http:\n  token: "{TOKEN}"\n'
