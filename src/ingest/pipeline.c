@@ -44,6 +44,7 @@ struct pipeline {
     atomic_bool stop;
     pthread_mutex_t mu;           /* guards stats, applied */
     pthread_cond_t cond;          /* signalled when applied moves */
+    uint64_t wanted;              /* highest seq a pipeline_wait() awaits (mu) */
     struct pipeline_stats stats;
     int64_t by_state[ISSUE_STATE_COUNT];
     int64_t quarantine_rows;
@@ -371,9 +372,13 @@ static void *pipeline_main(void *arg)
                 log_warn("journal trim failed", "err=\"%s\"", kb_strerror(te));
             trimmed_ns = kb_mono_ns();
         }
-        uint64_t next;
+        /* The kick generation first: a pipeline_wait() or pipeline_stop()
+         * after this line ends the wait below, one before it is seen here. */
+        uint64_t gen = journal_kicks(p->journal);
+        uint64_t next, wanted;
         pthread_mutex_lock(&p->mu);
         next = p->stats.applied_seq + 1;
+        wanted = p->wanted;
         pthread_mutex_unlock(&p->mu);
         window_records += n;
         int64_t now_ns = kb_mono_ns();
@@ -388,10 +393,17 @@ static void *pipeline_main(void *arg)
             window_ns = now_ns;
             window_records = 0;
         }
-        if (n == 0)
-            journal_wait(p->journal, next, 100); /* wakes when more is durable */
-        else if (busy && n < PIPELINE_GATHER_RECORDS && n < p->o.batch)
-            journal_wait(p->journal, next + PIPELINE_GATHER_RECORDS - 1, PIPELINE_GATHER_MS);
+        if (atomic_load(&p->stop))
+            break;
+        if (n == 0) {
+            journal_wait_kickable(p->journal, next, 100, gen); /* wakes when more is durable */
+        } else if (busy && n < PIPELINE_GATHER_RECORDS && n < p->o.batch) {
+            /* gathers, but not past what a pipeline_wait() caller waits for */
+            uint64_t until = next + PIPELINE_GATHER_RECORDS - 1;
+            if (wanted >= next && wanted < until)
+                until = wanted;
+            journal_wait_kickable(p->journal, until, PIPELINE_GATHER_MS, gen);
+        }
     }
     /* Drain what is durable so a clean stop leaves no lag. */
     struct kb_why why = {{0}};
@@ -410,6 +422,13 @@ kb_err pipeline_start(struct pipeline *p)
 
 kb_err pipeline_wait(struct pipeline *p, uint64_t seq, int timeout_ms)
 {
+    pthread_mutex_lock(&p->mu);
+    bool behind = p->stats.applied_seq < seq;
+    if (behind && seq > p->wanted)
+        p->wanted = seq;
+    pthread_mutex_unlock(&p->mu);
+    if (behind) /* the thread may be gathering: it stops at seq */
+        journal_kick(p->journal);
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
     dl.tv_sec += timeout_ms / 1000;
@@ -496,6 +515,7 @@ void pipeline_stop(struct pipeline *p)
         return;
     if (p->started) {
         atomic_store(&p->stop, true);
+        journal_kick(p->journal); /* out of a gathering wait */
         pthread_join(p->thread, NULL);
     }
     issue_folder_free(p->folder);

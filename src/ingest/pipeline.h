@@ -68,7 +68,9 @@ kb_err pipeline_start(struct pipeline *p);
 /* Processes what is durable now, in this thread, until caught up (for
  * `koban ingest` and tests). Must not be used while the thread runs. */
 kb_err pipeline_run_until_idle(struct pipeline *p, struct kb_why *why);
-/* Waits until the checkpoint reaches seq. KB_ETIMEOUT after timeout_ms. */
+/* Waits until the checkpoint reaches seq. KB_ETIMEOUT after timeout_ms. A
+ * pipeline gathering records under load applies up to seq without waiting
+ * for more. */
 kb_err pipeline_wait(struct pipeline *p, uint64_t seq, int timeout_ms);
 void pipeline_get_stats(struct pipeline *p, struct pipeline_stats *out);
 /* Prometheus text: pipeline counters, journal lag, issues by state. */

@@ -468,7 +468,8 @@ kb_err journal_append(struct journal *j, const struct journal_entry *entries, si
     return rc;
 }
 
-kb_err journal_wait(struct journal *j, uint64_t seq, int timeout_ms)
+/* gen: NULL, or the kick generation at which the wait ends early. */
+static kb_err wait_durable(struct journal *j, uint64_t seq, int timeout_ms, const uint64_t *gen)
 {
     if (!j)
         return KB_EINVAL;
@@ -487,7 +488,7 @@ kb_err journal_wait(struct journal *j, uint64_t seq, int timeout_ms)
     bool timed_out = false;
     pthread_mutex_lock(&j->mu);
     while (atomic_load(&j->durable_seq) < seq && !atomic_load(&j->failed) && !j->stopped &&
-           !timed_out) {
+           !timed_out && !(gen && j->kicks != *gen)) {
         if (seq < j->wait_min)
             j->wait_min = seq;
         if (timeout_ms < 0)
@@ -501,6 +502,36 @@ kb_err journal_wait(struct journal *j, uint64_t seq, int timeout_ms)
                                                     : KB_ETIMEOUT;
     pthread_mutex_unlock(&j->mu);
     return rc;
+}
+
+kb_err journal_wait(struct journal *j, uint64_t seq, int timeout_ms)
+{
+    return wait_durable(j, seq, timeout_ms, NULL);
+}
+
+uint64_t journal_kicks(struct journal *j)
+{
+    if (!j)
+        return 0;
+    pthread_mutex_lock(&j->mu);
+    uint64_t k = j->kicks;
+    pthread_mutex_unlock(&j->mu);
+    return k;
+}
+
+kb_err journal_wait_kickable(struct journal *j, uint64_t seq, int timeout_ms, uint64_t gen)
+{
+    return wait_durable(j, seq, timeout_ms, &gen);
+}
+
+void journal_kick(struct journal *j)
+{
+    if (!j)
+        return;
+    pthread_mutex_lock(&j->mu);
+    j->kicks++;
+    pthread_cond_broadcast(&j->cv_durable);
+    pthread_mutex_unlock(&j->mu);
 }
 
 kb_err journal_on_durable(struct journal *j, uint64_t seq, journal_done_fn done, void *ctx)

@@ -102,6 +102,14 @@ kb_err journal_append(struct journal *j, const struct journal_entry *entries, si
  * KB_EIO if the writer failed. */
 kb_err journal_wait(struct journal *j, uint64_t seq, int timeout_ms);
 
+/* For a waiter that gathers records and must stop gathering when asked:
+ * journal_wait_kickable() is journal_wait() that also ends (KB_ETIMEOUT)
+ * once journal_kick() has been called since journal_kicks() returned gen.
+ * Reading gen before deciding what to wait for means no kick is missed. */
+uint64_t journal_kicks(struct journal *j);
+kb_err journal_wait_kickable(struct journal *j, uint64_t seq, int timeout_ms, uint64_t gen);
+void journal_kick(struct journal *j);
+
 /* Calls done(ctx, err) from the writer thread once seq is durable (or the
  * journal failed or closed: err != KB_OK). Called at once, in this thread,
  * if seq is already durable. done must be quick and must not call back into

@@ -92,6 +92,7 @@ struct journal {
      * The writer wakes waiters only when durable_seq reaches it: a waiter
      * gathering thousands of records must not wake at every group commit. */
     uint64_t wait_min;
+    uint64_t kicks; /* journal_kick() calls; ends journal_wait_kickable() */
     struct seg *segs; /* sorted by first; the last is the writer's */
     size_t nsegs, segs_cap;
     struct cb *heap;  /* min-heap by seq */

@@ -322,6 +322,59 @@ static void test_waiters_for_different_seqs(void)
     journal_close(j);
 }
 
+/* journal_kick() ends a journal_wait_kickable() in progress, and one whose
+ * generation is already stale returns at once; plain waiters keep waiting. */
+struct kwaiter {
+    struct journal *j;
+    uint64_t seq, gen;
+    bool kickable;
+    atomic_int rc; /* -1 while waiting */
+};
+
+static void *kwaiter_main(void *p)
+{
+    struct kwaiter *w = p;
+    kb_err e = w->kickable ? journal_wait_kickable(w->j, w->seq, 20000, w->gen)
+                           : journal_wait(w->j, w->seq, 20000);
+    atomic_store(&w->rc, (int)e);
+    return NULL;
+}
+
+static void test_kick(void)
+{
+    char dir[300];
+    tdir(dir, sizeof dir, "kick");
+    struct journal *j = open_j(dir, 0, 0);
+    if (!j)
+        return;
+    uint64_t gen = journal_kicks(j);
+    struct kwaiter k = {j, 1000, gen, true, -1}, plain = {j, 2, 0, false, -1};
+    pthread_t tk, tp;
+    T_EQ_INT(pthread_create(&tk, NULL, kwaiter_main, &k), 0);
+    T_EQ_INT(pthread_create(&tp, NULL, kwaiter_main, &plain), 0);
+    usleep(50000);
+    T_EQ_INT(atomic_load(&k.rc), -1);
+    journal_kick(j);
+    for (int i = 0; i < 5000 && atomic_load(&k.rc) == -1; i++)
+        usleep(1000);
+    T_EQ_INT(atomic_load(&k.rc), KB_ETIMEOUT); /* long before its 20 s */
+    T_EQ_INT(atomic_load(&plain.rc), -1);
+    T_CHECK(journal_kicks(j) != gen);
+    /* a generation read before the kick: the wait ends at once */
+    T_EQ_INT(journal_wait_kickable(j, 1000, 20000, gen), KB_ETIMEOUT);
+    /* durable already: OK whatever the generation */
+    uint64_t last;
+    struct journal_entry e = ent("x", 1);
+    T_EQ_INT(journal_append(j, &e, 1, &last), KB_OK);
+    T_EQ_INT(journal_wait_kickable(j, last, 10000, journal_kicks(j)), KB_OK);
+    T_EQ_INT(atomic_load(&plain.rc), -1);
+    T_EQ_INT(journal_append(j, &e, 1, &last), KB_OK); /* 2: the plain waiter's */
+    pthread_join(tk, NULL);
+    pthread_join(tp, NULL);
+    T_EQ_INT(atomic_load(&plain.rc), KB_OK);
+    journal_close(j);
+}
+
 #define CT_THREADS 8
 #define CT_RECORDS 2000
 
@@ -905,6 +958,7 @@ int main(void)
     T_RUN(test_round_trip);
     T_RUN(test_wait_and_callbacks);
     T_RUN(test_waiters_for_different_seqs);
+    T_RUN(test_kick);
     T_RUN(test_concurrent_appends);
     T_RUN(test_torn_tail);
     T_RUN(test_old_segment_corrupt);
