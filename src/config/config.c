@@ -11,12 +11,15 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <yaml.h>
+
+#define CONFIG_BASE_URL_MAX 512 /* bytes of slack.hooks_url */
 
 enum key_type { K_STR, K_BOOL, K_SIZE, K_UINT, K_INT };
 
@@ -83,6 +86,8 @@ static const struct key_def config_keys[] = {
     {"slack.bot_token", K_STR, OFF(slack.bot_token),
      "bot token (xoxb-...) for the declaration modal (empty: no modal)"},
     {"slack.api_url", K_STR, OFF(slack.api_url), "Slack's Web API base URL"},
+    {"slack.hooks_url", K_STR, OFF(slack.hooks_url),
+     "Slack's response_url base: buttons are answered only under it"},
     {"incident.config", K_STR, OFF(incident.config),
      "incident bot settings: channels, invites, broadcasts, timekeeper (empty: no bot)"},
     {"vuln.feeds", K_STR, OFF(vuln.feeds),
@@ -138,6 +143,7 @@ static void set_defaults(struct kb_config *c)
     c->slack.timeline_emoji = kb_strdup("pushpin");
     c->vuln.feeds = kb_strdup("osv,ghsa,nvd,kev,epss");
     c->slack.api_url = kb_strdup("https://slack.com/api");
+    c->slack.hooks_url = kb_strdup("https://hooks.slack.com");
 }
 
 kb_err config_parse_size(const char *s, size_t *out)
@@ -242,6 +248,47 @@ static kb_err expand_env(const char *v, char **out, const char *file, size_t lin
     return KB_OK;
 }
 
+/* True when u is a base URL koban may send under: "http(s)://HOST[:PORT]"
+ * and an optional path, with no userinfo, query, fragment, backslash, space
+ * or control byte, at most CONFIG_BASE_URL_MAX bytes. A URL that starts
+ * with u (less trailing '/') and a '/' then has u's scheme, host and port. */
+static bool base_url_ok(const char *u)
+{
+    if (strlen(u) > CONFIG_BASE_URL_MAX)
+        return false;
+    const char *h = strncmp(u, "https://", 8) == 0 ? u + 8
+                    : strncmp(u, "http://", 7) == 0 ? u + 7
+                                                     : NULL;
+    if (!h)
+        return false;
+    const char *p = h;
+    if (*p == '[') { /* an IPv6 literal */
+        for (p++; isxdigit((unsigned char)*p) || *p == ':' || *p == '.'; p++)
+            ;
+        if (*p++ != ']' || p == h + 2)
+            return false;
+    } else {
+        for (; isalnum((unsigned char)*p) || *p == '.' || *p == '-'; p++)
+            ;
+        if (p == h)
+            return false;
+    }
+    if (*p == ':') {
+        const char *d = ++p;
+        long port = 0;
+        for (; isdigit((unsigned char)*p) && port <= 65535; p++)
+            port = port * 10 + (*p - '0');
+        if (p == d || port > 65535)
+            return false;
+    }
+    if (*p && *p != '/')
+        return false;
+    for (; *p; p++)
+        if (*p <= ' ' || *p >= 0x7f || strchr("?#@\\", *p))
+            return false;
+    return true;
+}
+
 static kb_err set_value(struct kb_config *c, const struct key_def *k, const char *v,
                         const char *file, size_t line, struct kb_why *why)
 {
@@ -253,6 +300,14 @@ static kb_err set_value(struct kb_config *c, const struct key_def *k, const char
         kb_err e = expand_env(v, &val, file, line, k->name, why);
         if (e)
             return e;
+        if (strcmp(k->name, "slack.hooks_url") == 0 && !base_url_ok(val)) {
+            e = kb_fail(why, KB_EINVAL,
+                        "%s:%zu: %s: expected an http(s)://HOST[:PORT][/PATH] URL of at "
+                        "most %d bytes, without user, query or fragment, got '%.200s'",
+                        file, line, k->name, CONFIG_BASE_URL_MAX, val);
+            free(val);
+            return e;
+        }
         free(*dst);
         *dst = val;
         return KB_OK;

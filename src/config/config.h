@@ -102,6 +102,9 @@ struct kb_config {
                                  koban makes while answering (views.open);
                                  NULL/"" = none: /incident has no modal */
         char *api_url;        /* Slack's Web API: "https://slack.com/api" */
+        char *hooks_url;      /* a button's response_url is used only when it
+                                 starts with this and '/': "https://hooks.slack.com";
+                                 NULL/"" = that default */
     } slack;
 
     struct {

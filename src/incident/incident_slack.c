@@ -24,12 +24,15 @@
 #define IS_API_TIMEOUT_MS 2000
 #define IS_API_ANSWER_MAX (64u * 1024) /* bytes of Slack's answer kept */
 #define IS_TELL_TIMEOUT_MS 800 /* after a failed views.open: within Slack's 3 s */
+#define IS_HOOKS_DEFAULT "https://hooks.slack.com"
+#define IS_HOOKS_MAX 512 /* bytes of hooks_url: a response_url must fit after it */
 
 struct incident_slack {
     pthread_mutex_t mu; /* one request at a time on db */
     struct db *db;
     char *workspace_url;
     char *api_url, *bot_token; /* NULL: no modal */
+    char *hooks_url;           /* response_urls are answered under it; no trailing '/' */
     bool curl_ready;           /* http_client_global_init done (balanced in free) */
 };
 
@@ -46,6 +49,7 @@ kb_err incident_slack_new(const char *db_path, struct db_gate *gate, const char 
     db_use_gate(s->db, gate);
     pthread_mutex_init(&s->mu, NULL);
     s->workspace_url = workspace_url && *workspace_url ? kb_strdup(workspace_url) : NULL;
+    s->hooks_url = kb_strdup(IS_HOOKS_DEFAULT);
     *out = s;
     return KB_OK;
 }
@@ -59,6 +63,7 @@ void incident_slack_free(struct incident_slack *s)
     free(s->workspace_url);
     free(s->api_url);
     free(s->bot_token);
+    free(s->hooks_url);
     if (s->curl_ready)
         http_client_global_cleanup();
     free(s);
@@ -82,6 +87,43 @@ kb_err incident_slack_set_api(struct incident_slack *s, const char *api_url,
     s->api_url = kb_strdup(u);
     s->bot_token = kb_strdup(bot_token);
     return KB_OK;
+}
+
+kb_err incident_slack_set_hooks(struct incident_slack *s, const char *hooks_url,
+                                struct kb_why *why)
+{
+    const char *u = hooks_url && *hooks_url ? hooks_url : IS_HOOKS_DEFAULT;
+    size_t n = strlen(u);
+    while (n > 0 && u[n - 1] == '/')
+        n--;
+    size_t scheme = strncmp(u, "https://", 8) == 0 ? 8 : strncmp(u, "http://", 7) == 0 ? 7 : 0;
+    if (!scheme || n <= scheme)
+        return kb_fail(why, KB_EINVAL, "slack.hooks_url: not an http(s) URL");
+    if (n > IS_HOOKS_MAX)
+        return kb_fail(why, KB_EINVAL, "slack.hooks_url: too long");
+    /* A user would move the host after an '@'; a query or fragment would
+     * end the path before the '/' that follows the base. */
+    if (strcspn(u, "@?#\\") < n)
+        return kb_fail(why, KB_EINVAL, "slack.hooks_url: has a user, query or fragment");
+    if (!s->curl_ready && http_client_global_init() != KB_OK)
+        return kb_fail(why, KB_EIO, "libcurl did not initialise");
+    s->curl_ready = true;
+    free(s->hooks_url);
+    s->hooks_url = kb_strndup(u, n);
+    return KB_OK;
+}
+
+/* True when url is under s->hooks_url: that base, then '/', then printable
+ * ASCII only (no space or control byte for the HTTP client to trip on). */
+static bool under_hooks(const struct incident_slack *s, const char *url)
+{
+    size_t n = strlen(s->hooks_url);
+    if (strncmp(url, s->hooks_url, n) != 0 || url[n] != '/' || strlen(url) >= RECV_URL_MAX)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+        if (*p <= ' ' || *p >= 0x7f)
+            return false;
+    return true;
 }
 
 /* Sends rq with a timeout of timeout_ms. want_ok: Slack's Web API, whose
@@ -171,13 +213,19 @@ static kb_err views_open(const struct incident_slack *s, const char *trigger_id,
 
 /* Tells the person who clicked a button, through the action's response_url
  * (Slack shows nothing of a button's answer body): an ephemeral message,
- * bounded by IS_TELL_TIMEOUT_MS. Best effort: a failure is logged. */
-static void tell(const char *response_url, const char *text)
+ * bounded by IS_TELL_TIMEOUT_MS. Best effort: a failure is logged. Only a
+ * response_url under slack.hooks_url is used: the request is signed, but
+ * where koban POSTs stays Slack's, not the payload's, to choose. */
+static void tell(const struct incident_slack *s, const char *response_url, const char *text)
 {
-    if (!response_url || (strncmp(response_url, "https://", 8) != 0 &&
-                          strncmp(response_url, "http://", 7) != 0) ||
-        strlen(response_url) >= RECV_URL_MAX)
+    if (!response_url || !*response_url)
         return;
+    if (!under_hooks(s, response_url)) {
+        char q[256];
+        log_warn("button not answered: response_url is not under slack.hooks_url", "url=%s",
+                 kb_logq(q, sizeof q, response_url));
+        return;
+    }
     struct recv_request rq = {.body = BUF_INIT(8 * 1024)};
     snprintf(rq.method, sizeof rq.method, "POST");
     snprintf(rq.url, sizeof rq.url, "%s", response_url);
@@ -471,7 +519,7 @@ static kb_err declare_button(struct incident_slack *s, const struct slack_action
     if (views_open(s, a->trigger_id, &pf, err, sizeof err) != KB_OK) {
         char text[512];
         snprintf(text, sizeof text, DECLARE_INSTEAD, err);
-        tell(a->response_url, text);
+        tell(s, a->response_url, text);
     }
     free(title);
     return KB_OK;

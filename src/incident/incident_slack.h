@@ -44,6 +44,17 @@ void incident_slack_free(struct incident_slack *s);
 kb_err incident_slack_set_api(struct incident_slack *s, const char *api_url,
                               const char *bot_token, struct kb_why *why);
 
+/* Sets the base under which a button's response_url is answered: hooks_url
+ * (NULL/"": https://hooks.slack.com, the default before this is called)
+ * followed by '/', so the scheme, host and port are hooks_url's exactly.
+ * Any other response_url is refused with a warning in the log and nothing
+ * sent (a signed request still chooses where koban POSTs only within this
+ * base). Copies hooks_url; call before the first request. KB_EINVAL for a
+ * URL that is not http(s), is too long or carries a user, query or
+ * fragment. */
+kb_err incident_slack_set_hooks(struct incident_slack *s, const char *hooks_url,
+                                struct kb_why *why);
+
 /* slack_app callbacks (ctx = the struct incident_slack). */
 kb_err incident_slack_timeline(void *ctx, const char *channel, const char *ts,
                                const char *marked_by, const char *author, const char *text,

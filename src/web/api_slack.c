@@ -50,6 +50,8 @@ kb_err api_slack_new(const struct kb_config *cfg, struct intake *intake, struct 
     kb_err e = incident_slack_new(db_path, gate, cfg->slack.workspace_url, &a->incidents, why);
     if (!e)
         e = incident_slack_set_api(a->incidents, cfg->slack.api_url, cfg->slack.bot_token, why);
+    if (!e)
+        e = incident_slack_set_hooks(a->incidents, cfg->slack.hooks_url, why);
     if (e) {
         api_slack_free(a);
         return e;

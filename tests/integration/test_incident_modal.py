@@ -6,7 +6,8 @@ incident and the bot creates its channel under the chosen name; the
 "Declare incident" button on koban's message of a high-severity alert
 opens the modal with the alert's title and id, and the incident declared
 from it lists the issue; views.open failing is answered ephemerally with
-the text command to use instead (for a button, through its response_url)."""
+the text command to use instead (for a button, through its response_url,
+and only when that URL is under slack.hooks_url)."""
 import json
 import os
 import sys
@@ -52,6 +53,7 @@ slack:
   signing_secret: "{SECRET}"
   bot_token: "xoxb-bot"
   api_url: "{fake.url}/api"
+  hooks_url: "{fake.url}"
 incident:
   config: {bot}
 """)
@@ -254,10 +256,79 @@ def test_views_open_fails():
         fake.stop()
 
 
+REFUSED = "button not answered: response_url is not under slack.hooks_url"
+
+
+def test_response_url_outside_hooks_refused():
+    """A signed button whose response_url is not under slack.hooks_url gets
+    nothing POSTed anywhere: another port, a look-alike host, a user before
+    the host, another scheme. Each refusal is one warning; koban stays up and
+    still answers a response_url under the base."""
+    fake = FakeSaaS().start()
+    other = FakeSaaS().start()
+    d = setup(fake).start()
+    try:
+        host_port = other.url[len("http://"):]
+        refused = [
+            other.url + "/actions/T0/2/other-port",           # same host, another port
+            fake.url + ".evil.example/actions/T0/3/lookalike",  # look-alike prefix
+            fake.url + "0/actions/T0/4/longer-port",          # the port, one digit more
+            fake.url + "@" + host_port + "/actions/T0/5/user",  # userinfo: the host is other's
+            fake.url.replace("http://", "https://") + "/actions/T0/6/scheme",
+            fake.url + "/actions/T0/7/a b",                   # a space in the path
+        ]
+        fake.script("/api/views.open", "500", times=len(refused) + 1)
+        for i, url in enumerate(refused):
+            status, r = interact(d, {"type": "block_actions", "user": {"id": "U0KEN"},
+                                     "trigger_id": f"7.7.{i}", "response_url": url,
+                                     "actions": [{"action_id": "incident_declare",
+                                                  "value": "1"}]})
+            eq((status, r), (200, {}), url)
+        eq(other.requests(), [], "nothing reached the other server")
+        eq([q["path"] for q in fake.requests() if not q["path"].startswith("/api/")], [],
+           "nothing but API calls reached the hooks server")
+        log = d.tail(200000)
+        warns = [line for line in log.splitlines() if REFUSED in line]
+        eq(len(warns), len(refused), "one warning per refusal:\n" + "\n".join(warns))
+        check(all("level=warn" in w for w in warns), warns)
+        check(any("evil.example" in w for w in warns), warns)
+        # still up, and a response_url under the base is answered
+        eq(d.request("GET", "/healthz")[0], 200)
+        status, r = interact(d, {"type": "block_actions", "user": {"id": "U0KEN"},
+                                 "trigger_id": "7.7.9",
+                                 "response_url": fake.url + "/actions/T0/8/ok",
+                                 "actions": [{"action_id": "incident_declare", "value": "1"}]})
+        eq((status, r), (200, {}))
+        eq(len(fake.requests("/actions/T0/8/ok")), 1, "the good response_url is told")
+        eq(other.requests(), [])
+        stop_clean(d)
+    finally:
+        d.stop()
+        d.cleanup()
+        fake.stop()
+        other.stop()
+
+
+def test_bad_hooks_url_is_a_config_error():
+    top = scratch_dir("koban-incmodal-cfg-")
+    for bad in ("ftp://hooks.slack.com", "https://hooks.slack.com@evil.example",
+                "https://hooks.slack.com?x=1"):
+        cfg = os.path.join(top, "koban.yaml")
+        with open(cfg, "w") as f:
+            f.write(f"""slack:
+  signing_secret: "{SECRET}"
+  hooks_url: "{bad}"
+""")
+        rc, out, err = koban("serve", "--check-config", "--config", cfg)
+        check(rc != 0, f"{bad}: refused ({rc}, {out}, {err})")
+        check("koban.yaml:3" in err and "slack.hooks_url" in err, err)
+
+
 def main():
     res = Results()
     for t in (test_command_opens_modal_and_submission, test_declare_from_alert_message,
-              test_views_open_fails):
+              test_views_open_fails, test_response_url_outside_hooks_refused,
+              test_bad_hooks_url_is_a_config_error):
         res.run(t)
     res.done()
 

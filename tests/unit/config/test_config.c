@@ -28,6 +28,7 @@ static void test_defaults(void)
     T_CHECK(c.journal.fsync);
     T_EQ_INT(c.journal.compress_level, -3);
     T_CHECK(c.http.token == NULL);
+    T_EQ_STR(c.slack.hooks_url, "https://hooks.slack.com");
     config_release(&c);
 }
 
@@ -104,6 +105,41 @@ static void test_errors(void)
     T_CHECK(strstr(why.msg, "/nonexistent/koban.yaml") != NULL);
 }
 
+/* slack.hooks_url: a base URL whose scheme, host and port a response_url
+ * must repeat exactly, so nothing that could move the host is accepted. */
+static void test_hooks_url(void)
+{
+    const char *good[] = {"http://127.0.0.1:8080", "https://hooks.slack.com/",
+                          "https://hooks.slack.com/actions", "http://[::1]:9"};
+    for (size_t i = 0; i < KB_ARRAY_LEN(good); i++) {
+        char text[256];
+        snprintf(text, sizeof text, "slack:\n  hooks_url: \"%s\"\n", good[i]);
+        const char *p = write_cfg("hooks.yaml", text);
+        struct kb_config c;
+        struct kb_why why = {{0}};
+        T_CHECKF(config_load(p, &c, &why) == KB_OK, "%s: %s", good[i], why.msg);
+        T_EQ_STR(c.slack.hooks_url, good[i]);
+        config_release(&c);
+    }
+    expect_error("slack:\n  hooks_url: ftp://hooks.slack.com\n", ":2:", "slack.hooks_url");
+    expect_error("log_level: info\nslack:\n  hooks_url: \"https://hooks.slack.com@evil\"\n",
+                 ":3:", "slack.hooks_url");
+    const char *bad[] = {"https://", "https://:80", "https://h:", "https://h:123456", "https://h:65536",
+                         "https://h:8x", "https://u:p@h", "https://h?x", "https://h/p#f",
+                         "https://h/a b", "https://h\\@e", "https://[]", "https://[::1",
+                         "hooks.slack.com", "https://h\tx"};
+    for (size_t i = 0; i < KB_ARRAY_LEN(bad); i++) {
+        char text[256];
+        snprintf(text, sizeof text, "slack:\n  hooks_url: '%s'\n", bad[i]);
+        expect_error(text, ":2:", "slack.hooks_url");
+    }
+    char text[1024] = "slack:\n  hooks_url: https://h/";
+    memset(text + strlen(text), 'a', 600);
+    text[sizeof text - 2] = '\n';
+    text[sizeof text - 1] = 0;
+    expect_error(text, ":2:", "512 bytes");
+}
+
 static void test_sizes_and_addrs(void)
 {
     size_t n;
@@ -139,6 +175,7 @@ int main(void)
     T_RUN(test_defaults);
     T_RUN(test_values);
     T_RUN(test_errors);
+    T_RUN(test_hooks_url);
     T_RUN(test_sizes_and_addrs);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
