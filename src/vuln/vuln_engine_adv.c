@@ -44,7 +44,8 @@ static kb_err build_asset(void *ctx, const struct db_vuln_asset *a)
     return err;
 }
 
-kb_err ve_assets_replace(struct vuln_engine *e, const char *asset, struct kb_why *why)
+kb_err ve_assets_replace(struct vuln_engine *e, const char *asset,
+                         const struct db_vuln_package *rows, size_t n, struct kb_why *why)
 {
     if (!e->assets)
         return KB_OK; /* built from the store when first needed */
@@ -57,9 +58,14 @@ kb_err ve_assets_replace(struct vuln_engine *e, const char *asset, struct kb_why
         e->assets = NULL;
         return KB_OK;
     }
-    struct db_vuln_asset a = {.name = asset};
-    struct build_ctx b = {.e = e, .why = why};
-    kb_err err = build_asset(&b, &a);
+    /* as build_asset does with the same rows read from the store */
+    struct build_ctx b = {.e = e, .inv = INVENTORY_INIT, .why = why};
+    kb_err err = KB_OK;
+    for (size_t i = 0; !err && i < n; i++)
+        err = build_pkg(&b, &rows[i]);
+    if (!err && b.inv.n)
+        err = assetidx_add(e->assets, asset, &b.inv, why);
+    inventory_release(&b.inv);
     if (err) {
         assetidx_free(e->assets);
         e->assets = NULL;

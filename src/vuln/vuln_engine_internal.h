@@ -78,10 +78,12 @@ const char *ve_susp_key(const struct osv_record *r);
 kb_err ve_susp_products(const struct osv_record *r, kb_err (*fn)(void *ctx, const char *product),
                         void *ctx);
 
-/* The asset's entries in the asset index replaced by its stored packages
- * (after an inventory); the index is dropped instead (rebuilt when next
- * needed) when dropped entries outweigh live ones or on an error. */
-kb_err ve_assets_replace(struct vuln_engine *e, const char *asset, struct kb_why *why);
+/* The asset's entries in the asset index replaced by its packages after
+ * an inventory: rows[0..n), as just stored (borrowed for the call). The
+ * index is dropped instead (rebuilt when next needed) when dropped entries
+ * outweigh live ones or on an error. */
+kb_err ve_assets_replace(struct vuln_engine *e, const char *asset,
+                         const struct db_vuln_package *rows, size_t n, struct kb_why *why);
 
 /* Appends to out the candidates for one package: exact hits (advidx), also
  * under its source package when the distribution's advisories name that

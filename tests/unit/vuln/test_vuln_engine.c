@@ -2,7 +2,8 @@
  * advisories, on a real SQLite store: new findings, idempotence, a fix
  * appearing, upgrades and removals resolving findings with their reason,
  * a withdrawn advisory, suspected CPE matches, a repository asset with a
- * record of ../shared/data, reopening the engine from the store, search. */
+ * record of ../shared/data, reopening the engine from the store, search,
+ * an inventory stored again and the asset index following it. */
 #include "test.h"
 
 #include "formats/format.h"
@@ -319,6 +320,72 @@ static void test_lifecycle(void)
     env_close(&v);
 }
 
+/* An inventory is evaluated, and the asset index follows it, from the
+ * packages as stored (ecosystem with the asset's release): storing the
+ * same inventory again changes nothing, and an advisory change finds the
+ * packages the last inventory brought as an engine reopened from the
+ * store does. */
+static const char BASH_ADV[] =
+    "{\"id\":\"CVE-2099-0003\",\"modified\":\"2024-05-01T00:00:00Z\","
+    "\"affected\":[{\"package\":{\"ecosystem\":\"Debian\",\"name\":\"bash\"},"
+    "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"5.0\"},"
+    "{\"fixed\":\"5.2.99-1\"}]}]}]}";
+
+static void test_inventory_replaced(void)
+{
+    struct env v;
+    env_open(&v);
+    struct kb_why why = {{0}};
+    struct vuln_eval_stats st;
+    char once[1024], twice[1024];
+
+    T_EQ_INT(put(&v, XZ_ADV), KB_OK);
+    T_EQ_INT(changed(&v, "DSA-9999-1", &st), KB_OK); /* builds the (empty) asset index */
+    T_EQ_INT(vuln_engine_set_asset(v.e, "host-r", "host", "{\"release\":\"Debian:12\"}", &why),
+             KB_OK);
+    T_EQ_INT(inventory(&v, "host-r", "dpkg", DPKG_2, &st), KB_OK);
+    T_EQ_INT(st.packages, 3);
+    T_EQ_INT(st.opened, 0);
+    T_EQ_INT(inventory(&v, "host-r", "dpkg", DPKG_1, &st), KB_OK);
+    T_EQ_INT(st.packages, 4);
+    T_EQ_INT(st.opened, 1);
+    T_EQ_INT(v.s.n, 1);
+    T_CHECK(sink_find(&v.s, "\"ecosystem\":\"Debian:12\",\"package\":\"xz-utils\""));
+    sink_clear(&v.s);
+    stored(&v, once);
+    T_EQ_STR(once, "CVE-2024-3094 xz-utils open exact new asset affected;");
+
+    /* the same inventory again: the same findings, nothing told */
+    T_EQ_INT(inventory(&v, "host-r", "dpkg", DPKG_1, &st), KB_OK);
+    T_EQ_INT(st.packages, 4);
+    T_EQ_INT(st.opened + st.updated + st.resolved, 0);
+    T_EQ_INT(v.s.n, 0);
+    stored(&v, twice);
+    T_EQ_STR(twice, once);
+
+    /* the index has bash of the last inventory, under Debian:12 */
+    T_EQ_INT(put(&v, BASH_ADV), KB_OK);
+    T_EQ_INT(changed(&v, "CVE-2099-0003", &st), KB_OK);
+    T_EQ_INT(st.packages, 1);
+    T_EQ_INT(st.opened, 1);
+    T_EQ_INT(v.s.n, 1);
+    T_CHECK(v.s.n && strstr(v.s.a[0], "\"change\":\"new advisory\"") &&
+            strstr(v.s.a[0], "\"ecosystem\":\"Debian:12\",\"package\":\"bash\""));
+    sink_clear(&v.s);
+
+    /* an engine whose index is built from the store agrees */
+    vuln_engine_close(v.e);
+    env_open_engine(&v);
+    T_EQ_INT(vuln_engine_evaluate_all(v.e, &st, &why), KB_OK);
+    T_EQ_INT(st.packages, 4);
+    T_EQ_INT(st.opened + st.updated + st.resolved, 0);
+    T_EQ_INT(changed(&v, "CVE-2099-0003", &st), KB_OK);
+    T_EQ_INT(st.packages, 1);
+    T_EQ_INT(st.opened + st.updated + st.resolved, 0);
+    T_EQ_INT(v.s.n, 0);
+    env_close(&v);
+}
+
 /* A repository with a requirements.txt, against a record of the shared
  * OSV data (PyPI demo-lib, fixed in 1.2.0). */
 static void test_repository_shared_record(void)
@@ -447,6 +514,7 @@ int main(void)
 {
     T_RUN(test_alert_reads_back);
     T_RUN(test_lifecycle);
+    T_RUN(test_inventory_replaced);
     T_RUN(test_repository_shared_record);
     T_RUN(test_callback_error_rolls_back);
     return t_done();
