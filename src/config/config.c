@@ -10,8 +10,8 @@
 
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/url.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,9 +19,15 @@
 #include <strings.h>
 #include <yaml.h>
 
-#define CONFIG_BASE_URL_MAX 512 /* bytes of slack.hooks_url */
+/* K_URL: a string that is an http(s) base URL (kb_base_url_ok), checked
+ * where the line is known. */
+enum key_type { K_STR, K_URL, K_BOOL, K_SIZE, K_UINT, K_INT };
 
-enum key_type { K_STR, K_BOOL, K_SIZE, K_UINT, K_INT };
+/* Keys held as a char * (owned by the config). */
+static bool key_is_text(enum key_type t)
+{
+    return t == K_STR || t == K_URL;
+}
 
 struct key_def {
     const char *name;  /* dotted */
@@ -86,7 +92,7 @@ static const struct key_def config_keys[] = {
     {"slack.bot_token", K_STR, OFF(slack.bot_token),
      "bot token (xoxb-...) for the declaration modal (empty: no modal)"},
     {"slack.api_url", K_STR, OFF(slack.api_url), "Slack's Web API base URL"},
-    {"slack.hooks_url", K_STR, OFF(slack.hooks_url),
+    {"slack.hooks_url", K_URL, OFF(slack.hooks_url),
      "Slack's response_url base: buttons are answered only under it"},
     {"incident.config", K_STR, OFF(incident.config),
      "incident bot settings: channels, invites, broadcasts, timekeeper (empty: no bot)"},
@@ -248,63 +254,23 @@ static kb_err expand_env(const char *v, char **out, const char *file, size_t lin
     return KB_OK;
 }
 
-/* True when u is a base URL koban may send under: "http(s)://HOST[:PORT]"
- * and an optional path, with no userinfo, query, fragment, backslash, space
- * or control byte, at most CONFIG_BASE_URL_MAX bytes. A URL that starts
- * with u (less trailing '/') and a '/' then has u's scheme, host and port. */
-static bool base_url_ok(const char *u)
-{
-    if (strlen(u) > CONFIG_BASE_URL_MAX)
-        return false;
-    const char *h = strncmp(u, "https://", 8) == 0 ? u + 8
-                    : strncmp(u, "http://", 7) == 0 ? u + 7
-                                                     : NULL;
-    if (!h)
-        return false;
-    const char *p = h;
-    if (*p == '[') { /* an IPv6 literal */
-        for (p++; isxdigit((unsigned char)*p) || *p == ':' || *p == '.'; p++)
-            ;
-        if (*p++ != ']' || p == h + 2)
-            return false;
-    } else {
-        for (; isalnum((unsigned char)*p) || *p == '.' || *p == '-'; p++)
-            ;
-        if (p == h)
-            return false;
-    }
-    if (*p == ':') {
-        const char *d = ++p;
-        long port = 0;
-        for (; isdigit((unsigned char)*p) && port <= 65535; p++)
-            port = port * 10 + (*p - '0');
-        if (p == d || port > 65535)
-            return false;
-    }
-    if (*p && *p != '/')
-        return false;
-    for (; *p; p++)
-        if (*p <= ' ' || *p >= 0x7f || strchr("?#@\\", *p))
-            return false;
-    return true;
-}
-
 static kb_err set_value(struct kb_config *c, const struct key_def *k, const char *v,
                         const char *file, size_t line, struct kb_why *why)
 {
     void *field = (char *)c + k->offset;
     switch (k->type) {
-    case K_STR: {
+    case K_STR:
+    case K_URL: {
         char **dst = field;
         char *val = NULL;
         kb_err e = expand_env(v, &val, file, line, k->name, why);
         if (e)
             return e;
-        if (strcmp(k->name, "slack.hooks_url") == 0 && !base_url_ok(val)) {
+        if (k->type == K_URL && !kb_base_url_ok(val)) {
             e = kb_fail(why, KB_EINVAL,
                         "%s:%zu: %s: expected an http(s)://HOST[:PORT][/PATH] URL of at "
                         "most %d bytes, without user, query or fragment, got '%.200s'",
-                        file, line, k->name, CONFIG_BASE_URL_MAX, val);
+                        file, line, k->name, KB_BASE_URL_MAX, val);
             free(val);
             return e;
         }
@@ -382,7 +348,7 @@ static kb_err walk_mapping(struct kb_config *c, yaml_document_t *doc, yaml_node_
         const char *v = (const char *)vn->data.scalar.value;
         /* A plain empty value or ~ / null means "unset" for strings. */
         bool plain = vn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        if (k->type == K_STR && plain && (!*v || !strcmp(v, "~") || !strcmp(v, "null"))) {
+        if (key_is_text(k->type) && plain && (!*v || !strcmp(v, "~") || !strcmp(v, "null"))) {
             char **dst = (char **)((char *)c + k->offset);
             free(*dst);
             *dst = NULL;
@@ -490,7 +456,7 @@ kb_err config_load(const char *path, struct kb_config *cfg, struct kb_why *why)
 void config_release(struct kb_config *c)
 {
     for (size_t i = 0; i < KB_ARRAY_LEN(config_keys); i++)
-        if (config_keys[i].type == K_STR) {
+        if (key_is_text(config_keys[i].type)) {
             char **p = (char **)((char *)c + config_keys[i].offset);
             free(*p);
             *p = NULL;
@@ -520,7 +486,8 @@ kb_err config_dump(const struct kb_config *c, char **out)
         }
         const void *field = (const char *)c + k->offset;
         switch (k->type) {
-        case K_STR: {
+        case K_STR:
+        case K_URL: {
             const char *s = *(char *const *)field;
             bool secret = (strcmp(k->name, "http.token") == 0 ||
                            strcmp(k->name, "slack.signing_secret") == 0 ||

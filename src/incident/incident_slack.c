@@ -8,6 +8,7 @@
 #include "lib/json.h"
 #include "lib/jsonw.h"
 #include "lib/log.h"
+#include "lib/url.h"
 #include "notify/http_client.h"
 #include "store/db.h"
 #include "store/db_incident.h"
@@ -25,7 +26,6 @@
 #define IS_API_ANSWER_MAX (64u * 1024) /* bytes of Slack's answer kept */
 #define IS_TELL_TIMEOUT_MS 800 /* after a failed views.open: within Slack's 3 s */
 #define IS_HOOKS_DEFAULT "https://hooks.slack.com"
-#define IS_HOOKS_MAX 512 /* bytes of hooks_url: a response_url must fit after it */
 
 struct incident_slack {
     pthread_mutex_t mu; /* one request at a time on db */
@@ -33,7 +33,6 @@ struct incident_slack {
     char *workspace_url;
     char *api_url, *bot_token; /* NULL: no modal */
     char *hooks_url;           /* response_urls are answered under it; no trailing '/' */
-    bool curl_ready;           /* http_client_global_init done (balanced in free) */
 };
 
 kb_err incident_slack_new(const char *db_path, struct db_gate *gate, const char *workspace_url,
@@ -45,6 +44,12 @@ kb_err incident_slack_new(const char *db_path, struct db_gate *gate, const char 
     if (e) {
         free(s);
         return e;
+    }
+    /* balanced in incident_slack_free: views.open and button answers */
+    if (http_client_global_init() != KB_OK) {
+        db_close(s->db);
+        free(s);
+        return kb_fail(why, KB_EIO, "libcurl did not initialise");
     }
     db_use_gate(s->db, gate);
     pthread_mutex_init(&s->mu, NULL);
@@ -64,8 +69,7 @@ void incident_slack_free(struct incident_slack *s)
     free(s->api_url);
     free(s->bot_token);
     free(s->hooks_url);
-    if (s->curl_ready)
-        http_client_global_cleanup();
+    http_client_global_cleanup();
     free(s);
 }
 
@@ -79,9 +83,6 @@ kb_err incident_slack_set_api(struct incident_slack *s, const char *api_url,
         return kb_fail(why, KB_EINVAL, "slack.api_url: not an http(s) URL");
     if (strlen(u) + 32 >= RECV_URL_MAX)
         return kb_fail(why, KB_EINVAL, "slack.api_url: too long");
-    if (!s->curl_ready && http_client_global_init() != KB_OK)
-        return kb_fail(why, KB_EIO, "libcurl did not initialise");
-    s->curl_ready = true;
     free(s->api_url);
     free(s->bot_token);
     s->api_url = kb_strdup(u);
@@ -93,21 +94,14 @@ kb_err incident_slack_set_hooks(struct incident_slack *s, const char *hooks_url,
                                 struct kb_why *why)
 {
     const char *u = hooks_url && *hooks_url ? hooks_url : IS_HOOKS_DEFAULT;
+    if (!kb_base_url_ok(u))
+        return kb_fail(why, KB_EINVAL,
+                       "slack.hooks_url: not an http(s)://HOST[:PORT][/PATH] URL of at most %d "
+                       "bytes without user, query or fragment",
+                       KB_BASE_URL_MAX);
     size_t n = strlen(u);
     while (n > 0 && u[n - 1] == '/')
         n--;
-    size_t scheme = strncmp(u, "https://", 8) == 0 ? 8 : strncmp(u, "http://", 7) == 0 ? 7 : 0;
-    if (!scheme || n <= scheme)
-        return kb_fail(why, KB_EINVAL, "slack.hooks_url: not an http(s) URL");
-    if (n > IS_HOOKS_MAX)
-        return kb_fail(why, KB_EINVAL, "slack.hooks_url: too long");
-    /* A user would move the host after an '@'; a query or fragment would
-     * end the path before the '/' that follows the base. */
-    if (strcspn(u, "@?#\\") < n)
-        return kb_fail(why, KB_EINVAL, "slack.hooks_url: has a user, query or fragment");
-    if (!s->curl_ready && http_client_global_init() != KB_OK)
-        return kb_fail(why, KB_EIO, "libcurl did not initialise");
-    s->curl_ready = true;
     free(s->hooks_url);
     s->hooks_url = kb_strndup(u, n);
     return KB_OK;

@@ -50,8 +50,7 @@ kb_err incident_slack_set_api(struct incident_slack *s, const char *api_url,
  * Any other response_url is refused with a warning in the log and nothing
  * sent (a signed request still chooses where koban POSTs only within this
  * base). Copies hooks_url; call before the first request. KB_EINVAL for a
- * URL that is not http(s), is too long or carries a user, query or
- * fragment. */
+ * URL kb_base_url_ok (lib/url.h) refuses. */
 kb_err incident_slack_set_hooks(struct incident_slack *s, const char *hooks_url,
                                 struct kb_why *why);
 
