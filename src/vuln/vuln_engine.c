@@ -429,12 +429,12 @@ static kb_err diff(struct scope *s, const char *asset, bool from_advisory)
 }
 
 /* Matches the scope's packages, reads the stored findings of the scope
- * and writes the differences, unless err (what filling the scope gave) is
- * already an error; frees what the scope owns either way. */
+ * and writes the differences. */
 static kb_err eval_scope(struct scope *s, const char *asset, const char *ecosystem,
-                         const char *name, bool from_advisory, kb_err err)
+                         const char *name, bool from_advisory)
 {
     struct vuln_eval_stats *st = s->st;
+    kb_err err = KB_OK;
     for (size_t i = 0; !err && i < s->npkgs; i++) {
         const struct db_vuln_package *p = &s->pkgs[i];
         st->packages++;
@@ -447,12 +447,17 @@ static kb_err eval_scope(struct scope *s, const char *asset, const char *ecosyst
         err = db_vuln_finding_each(s->e->dv, &flt, on_stored, s);
     if (!err)
         err = diff(s, asset, from_advisory);
+    return err;
+}
+
+/* Frees what the scope owns (not borrowed rows). */
+static void scope_release(struct scope *s)
+{
     if (!s->rows_borrowed)
         free(s->pkgs);
     free(s->stored);
     free(s->cands.v);
     arena_release(&s->ar);
-    return err;
 }
 
 kb_err ve_eval_scope(struct vuln_engine *e, const char *asset, const char *ecosystem,
@@ -460,7 +465,10 @@ kb_err ve_eval_scope(struct vuln_engine *e, const char *asset, const char *ecosy
 {
     struct scope s = {.e = e, .ar = ARENA_INIT(VE_SCOPE_ARENA), .st = st};
     kb_err err = db_vuln_package_each(e->dv, asset, ecosystem, name, on_pkg, &s);
-    return eval_scope(&s, asset, ecosystem, name, from_advisory, err);
+    if (!err)
+        err = eval_scope(&s, asset, ecosystem, name, from_advisory);
+    scope_release(&s);
+    return err;
 }
 
 kb_err ve_txn_fail(struct vuln_engine *e, kb_err err, struct kb_why *why, const char *what)
@@ -558,7 +566,8 @@ kb_err vuln_engine_replace_inventory(struct vuln_engine *e, const char *asset, c
     if (!err) {
         struct scope s = {.e = e, .ar = ARENA_INIT(VE_SCOPE_ARENA), .st = st, .pkgs = rows,
                           .npkgs = nrows, .rows_borrowed = true};
-        err = eval_scope(&s, asset, NULL, NULL, false, KB_OK);
+        err = eval_scope(&s, asset, NULL, NULL, false);
+        scope_release(&s);
     }
     if (!err)
         err = db_commit(e->db);
@@ -567,12 +576,10 @@ kb_err vuln_engine_replace_inventory(struct vuln_engine *e, const char *asset, c
         inventory_release(&inv);
         return ve_txn_fail(e, err, why, asset);
     }
-    /* the asset's entries in the index follow its new packages */
+    /* the asset's entries in the index follow its new packages; on an
+     * error ve_assets_replace drops the index (rebuilt when next needed) */
     struct kb_why w2 = {{0}};
-    if (ve_assets_replace(e, asset, rows, nrows, &w2) != KB_OK) {
-        assetidx_free(e->assets); /* rebuilt from the store when next needed */
-        e->assets = NULL;
-    }
+    (void)ve_assets_replace(e, asset, rows, nrows, &w2);
     free(rows);
     inventory_release(&inv);
     return KB_OK;
