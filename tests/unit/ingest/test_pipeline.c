@@ -140,34 +140,51 @@ static void test_pipeline_applies_once(void)
     db_close(db);
 }
 
-static void test_pipeline_thread_follows(void)
-{
+/* A journal, intake and a started pipeline thread on the test store. */
+struct rig {
     struct journal *j;
     struct intake *in;
     struct pipeline *p;
+    struct intake_report *rep;
+};
+
+static void rig_start(struct rig *r)
+{
     struct kb_why why = {{0}};
-    T_EQ_INT(journal_open(jdir, NULL, &j, &why), KB_OK);
-    T_EQ_INT(intake_new(j, NULL, &in), KB_OK);
-    T_EQ_INT(pipeline_new(j, dbpath, NULL, &p, &why), KB_OK);
-    T_EQ_INT(pipeline_start(p), KB_OK);
-    struct intake_report *rep = calloc(1, sizeof *rep);
+    T_EQ_INT(journal_open(jdir, NULL, &r->j, &why), KB_OK);
+    T_EQ_INT(intake_new(r->j, NULL, &r->in), KB_OK);
+    T_EQ_INT(pipeline_new(r->j, dbpath, NULL, &r->p, &why), KB_OK);
+    T_EQ_INT(pipeline_start(r->p), KB_OK);
+    r->rep = calloc(1, sizeof *r->rep);
+}
+
+static void rig_stop(struct rig *r)
+{
+    free(r->rep);
+    pipeline_stop(r->p);
+    intake_free(r->in);
+    journal_close(r->j);
+}
+
+static void test_pipeline_thread_follows(void)
+{
+    struct rig r;
+    rig_start(&r);
+    struct kb_why why = {{0}};
     uint64_t last = 0;
     for (int i = 0; i < 50; i++) {
         const char *b = CT("x", "CreateUser", "alice");
-        T_EQ_INT(intake_body(in, b, strlen(b), JOURNAL_PATH_HTTP, NULL, rep, &last, &why),
+        T_EQ_INT(intake_body(r.in, b, strlen(b), JOURNAL_PATH_HTTP, NULL, r.rep, &last, &why),
                  KB_OK);
     }
-    T_EQ_INT(journal_wait(j, last, 10000), KB_OK);
-    T_EQ_INT(pipeline_wait(p, last, 10000), KB_OK);
+    T_EQ_INT(journal_wait(r.j, last, 10000), KB_OK);
+    T_EQ_INT(pipeline_wait(r.p, last, 10000), KB_OK);
     struct pipeline_stats st;
-    pipeline_get_stats(p, &st);
+    pipeline_get_stats(r.p, &st);
     /* the identity was stored by the previous pipeline: every one of these
      * repeats folds from its summary */
     T_EQ_INT(st.summarized, 50);
-    free(rep);
-    pipeline_stop(p);
-    intake_free(in);
-    journal_close(j);
+    rig_stop(&r);
     struct db *db;
     T_EQ_INT(db_open(dbpath, DB_CLIENT, 4, &db, &why), KB_OK);
     int64_t n[2] = {0, 0};
@@ -184,39 +201,33 @@ static void test_pipeline_thread_follows(void)
  * only when the second is over. */
 static void test_pipeline_gathers_a_burst(void)
 {
-    struct journal *j;
-    struct intake *in;
-    struct pipeline *p;
+    struct rig r;
+    rig_start(&r);
     struct kb_why why = {{0}};
-    T_EQ_INT(journal_open(jdir, NULL, &j, &why), KB_OK);
-    T_EQ_INT(intake_new(j, NULL, &in), KB_OK);
-    T_EQ_INT(pipeline_new(j, dbpath, NULL, &p, &why), KB_OK);
-    T_EQ_INT(pipeline_start(p), KB_OK);
-    struct intake_report *rep = calloc(1, sizeof *rep);
     struct buf body = BUF_INIT(1 << 22);
     uint64_t last = 0;
     /* 1,200 records in one append: past the rate at once */
     for (int i = 0; i < 1200; i++)
         buf_printf(&body, "%s\n", CT("x", "CreateUser", "alice"));
-    T_EQ_INT(intake_body(in, body.p, body.len, JOURNAL_PATH_HTTP, NULL, rep, &last, &why),
+    T_EQ_INT(intake_body(r.in, body.p, body.len, JOURNAL_PATH_HTTP, NULL, r.rep, &last, &why),
              KB_OK);
-    T_EQ_INT(journal_wait(j, last, 10000), KB_OK);
-    T_EQ_INT(pipeline_wait(p, last, 10000), KB_OK);
+    T_EQ_INT(journal_wait(r.j, last, 10000), KB_OK);
+    T_EQ_INT(pipeline_wait(r.p, last, 10000), KB_OK);
     struct pipeline_stats st0, st1;
-    pipeline_get_stats(p, &st0);
+    pipeline_get_stats(r.p, &st0);
     /* then 60 group commits of 50 records, one after the other */
     body.len = 0;
     for (int i = 0; i < 50; i++)
         buf_printf(&body, "%s\n", CT("x", "CreateUser", "alice"));
     int64_t t0 = kb_mono_ns();
     for (int c = 0; c < 60; c++) {
-        T_EQ_INT(intake_body(in, body.p, body.len, JOURNAL_PATH_HTTP, NULL, rep, &last, &why),
+        T_EQ_INT(intake_body(r.in, body.p, body.len, JOURNAL_PATH_HTTP, NULL, r.rep, &last, &why),
                  KB_OK);
-        T_EQ_INT(journal_wait(j, last, 10000), KB_OK);
+        T_EQ_INT(journal_wait(r.j, last, 10000), KB_OK);
     }
     int64_t took_ms = (kb_mono_ns() - t0) / 1000000;
-    T_EQ_INT(pipeline_wait(p, last, 10000), KB_OK);
-    pipeline_get_stats(p, &st1);
+    T_EQ_INT(pipeline_wait(r.p, last, 10000), KB_OK);
+    pipeline_get_stats(r.p, &st1);
     T_EQ_INT(st1.records - st0.records, 3000);
     uint64_t batches = st1.batches - st0.batches;
     /* one batch per 250 ms of gathering, and the one in hand at each end */
@@ -228,10 +239,7 @@ static void test_pipeline_gathers_a_burst(void)
         T_CHECKF(batches <= bound, "%llu batches for 60 commits in %lld ms (at most %llu)",
                  (unsigned long long)batches, (long long)took_ms, (unsigned long long)bound);
     buf_release(&body);
-    free(rep);
-    pipeline_stop(p);
-    intake_free(in);
-    journal_close(j);
+    rig_stop(&r);
 }
 
 /* Issues as text, one line each, for comparing two stores. */

@@ -263,22 +263,27 @@ static void test_wait_and_callbacks(void)
     journal_close(j);
 }
 
-/* Waiters for different seqs: the writer wakes waiters only when the
- * smallest awaited seq is durable, so each must still return when its own
- * seq is, whichever registered first. */
+/* A thread in journal_wait (or, kickable, journal_wait_kickable with gen)
+ * for seq; rc is its result, -1 while it waits. */
 struct waiter {
     struct journal *j;
-    uint64_t seq;
-    atomic_int rc; /* -1 while waiting */
+    uint64_t seq, gen;
+    bool kickable;
+    atomic_int rc;
 };
 
 static void *waiter_main(void *p)
 {
     struct waiter *w = p;
-    atomic_store(&w->rc, (int)journal_wait(w->j, w->seq, 20000));
+    kb_err e = w->kickable ? journal_wait_kickable(w->j, w->seq, 20000, w->gen)
+                           : journal_wait(w->j, w->seq, 20000);
+    atomic_store(&w->rc, (int)e);
     return NULL;
 }
 
+/* Waiters for different seqs: the writer wakes waiters only when the
+ * smallest awaited seq is durable, so each must still return when its own
+ * seq is, whichever registered first. */
 static void test_waiters_for_different_seqs(void)
 {
     char dir[300];
@@ -287,7 +292,8 @@ static void test_waiters_for_different_seqs(void)
     if (!j)
         return;
     /* far registers before near, then near2 after near */
-    struct waiter far = {j, 6, -1}, near = {j, 2, -1}, near2 = {j, 3, -1};
+    struct waiter far = {j, 6, 0, false, -1}, near = {j, 2, 0, false, -1},
+                  near2 = {j, 3, 0, false, -1};
     pthread_t tf, tn, tn2;
     T_EQ_INT(pthread_create(&tf, NULL, waiter_main, &far), 0);
     usleep(20000);
@@ -324,22 +330,6 @@ static void test_waiters_for_different_seqs(void)
 
 /* journal_kick() ends a journal_wait_kickable() in progress, and one whose
  * generation is already stale returns at once; plain waiters keep waiting. */
-struct kwaiter {
-    struct journal *j;
-    uint64_t seq, gen;
-    bool kickable;
-    atomic_int rc; /* -1 while waiting */
-};
-
-static void *kwaiter_main(void *p)
-{
-    struct kwaiter *w = p;
-    kb_err e = w->kickable ? journal_wait_kickable(w->j, w->seq, 20000, w->gen)
-                           : journal_wait(w->j, w->seq, 20000);
-    atomic_store(&w->rc, (int)e);
-    return NULL;
-}
-
 static void test_kick(void)
 {
     char dir[300];
@@ -348,10 +338,10 @@ static void test_kick(void)
     if (!j)
         return;
     uint64_t gen = journal_kicks(j);
-    struct kwaiter k = {j, 1000, gen, true, -1}, plain = {j, 2, 0, false, -1};
+    struct waiter k = {j, 1000, gen, true, -1}, plain = {j, 2, 0, false, -1};
     pthread_t tk, tp;
-    T_EQ_INT(pthread_create(&tk, NULL, kwaiter_main, &k), 0);
-    T_EQ_INT(pthread_create(&tp, NULL, kwaiter_main, &plain), 0);
+    T_EQ_INT(pthread_create(&tk, NULL, waiter_main, &k), 0);
+    T_EQ_INT(pthread_create(&tp, NULL, waiter_main, &plain), 0);
     usleep(50000);
     T_EQ_INT(atomic_load(&k.rc), -1);
     journal_kick(j);
