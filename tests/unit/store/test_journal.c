@@ -2,13 +2,13 @@
  * tails, corruption, rotation, readers, trim, limits and sticky failure. */
 #include "test.h"
 
+#include "journal_testlib.h"
 #include "lib/log.h"
 #include "store/journal.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,11 +18,6 @@ static char t_root[256];
 static void tdir(char *out, size_t n, const char *name)
 {
     snprintf(out, n, "%s/%s", t_root, name);
-}
-
-static void seg_path(char *out, size_t n, const char *dir, uint64_t first)
-{
-    snprintf(out, n, "%s/%020" PRIu64 ".kj", dir, first);
 }
 
 /* Segment first seqs in dir, sorted; returns the count. */
@@ -102,30 +97,20 @@ static uint64_t append_gen(struct journal *j, uint64_t from, size_t count, size_
     return last;
 }
 
+/* A record holds gen_payload(seq) of at most *(size_t *)max bytes. */
+static bool is_gen(void *max, struct journal_reader *r, struct journal_entry *e)
+{
+    (void)r;
+    char want[4096];
+    size_t wn = gen_payload(e->seq, want, *(size_t *)max);
+    return e->data.n == wn && memcmp(e->data.p, want, wn) == 0;
+}
+
 /* Reads everything after `after`, checking gen_payload contents; returns
  * how many records were read (stops at the first mismatch). */
 static uint64_t read_check(struct journal *j, uint64_t after, size_t max)
 {
-    struct journal_reader *r = NULL;
-    T_EQ_INT(journal_reader_open(j, after, &r), KB_OK);
-    if (!r)
-        return 0;
-    char want[4096];
-    uint64_t n = 0;
-    struct journal_entry e;
-    kb_err rc;
-    while ((rc = journal_reader_next(r, &e)) == KB_OK) {
-        size_t wn = gen_payload(e.seq, want, max);
-        if (e.seq != after + 1 + n || e.data.n != wn || memcmp(e.data.p, want, wn) != 0) {
-            T_CHECKF(0, "record %" PRIu64 " differs (expected seq %" PRIu64 ")", e.seq,
-                     after + 1 + n);
-            break;
-        }
-        n++;
-    }
-    T_EQ_INT(rc, KB_ENOTFOUND);
-    journal_reader_close(r);
-    return n;
+    return jt_read_all(j, after, false, is_gen, &max);
 }
 
 static void test_round_trip(void)
@@ -475,7 +460,7 @@ static void test_torn_tail(void)
     uint64_t last = append_gen(j, 1, 20, max);
     T_EQ_INT(journal_wait(j, last, 5000), KB_OK);
     journal_close(j);
-    seg_path(seg, sizeof seg, dir, 1);
+    jt_seg_path(seg, sizeof seg, dir, 1);
     size_t n = 0;
     char *orig = t_read_file(seg, &n);
     char tmp[4096];
@@ -539,7 +524,7 @@ static void test_old_segment_corrupt(void)
     uint64_t f[64];
     size_t ns = list_segs(dir, f, 64);
     T_CHECK(ns >= 3);
-    seg_path(seg, sizeof seg, dir, f[0]);
+    jt_seg_path(seg, sizeof seg, dir, f[0]);
     size_t n = 0;
     char *orig = t_read_file(seg, &n);
     if (!orig || n < 40) {
@@ -570,7 +555,7 @@ static void test_old_segment_corrupt(void)
     /* A missing middle segment breaks the sequence. */
     write_file(seg, orig, n);
     char mid[400];
-    seg_path(mid, sizeof mid, dir, f[1]);
+    jt_seg_path(mid, sizeof mid, dir, f[1]);
     size_t mn = 0;
     char *mbytes = t_read_file(mid, &mn);
     unlink(mid);
@@ -659,7 +644,7 @@ static void test_rotation_and_follow(void)
     T_EQ_INT(f[0], 1);
     for (size_t i = 0; i + 1 < ns; i++) {
         char p[400];
-        seg_path(p, sizeof p, dir, f[i]);
+        jt_seg_path(p, sizeof p, dir, f[i]);
         long sz = file_size(p);
         T_CHECKF(sz >= (long)segb && sz < (long)(segb + 5 * 432), "segment %zu: %ld", i, sz);
     }
@@ -858,7 +843,7 @@ static void test_sticky_failure(void)
     T_EQ_INT(append_gen(j, 1, 1, 50), 1);
     T_EQ_INT(journal_wait(j, 1, 5000), KB_OK);
     /* The next segment's name is taken: creating it fails. */
-    seg_path(blocker, sizeof blocker, dir, 2);
+    jt_seg_path(blocker, sizeof blocker, dir, 2);
     T_EQ_INT(mkdir(blocker, 0700), 0);
     struct cbstate cb = {0};
     T_EQ_INT(journal_on_durable(j, 2, on_done, &cb), KB_OK);
@@ -932,18 +917,10 @@ static void test_aux(void)
     journal_close(j);
 }
 
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    return remove(p);
-}
-
 int main(void)
 {
-    snprintf(t_root, sizeof t_root, "/tmp/koban-test-journal-XXXXXX");
-    if (!mkdtemp(t_root)) {
-        perror("mkdtemp");
+    if (!jt_root_make(t_root, sizeof t_root, "koban-test-journal"))
         return 1;
-    }
     kb_log_set_level(KB_LOG_ERROR); /* each torn-tail case logs a warning */
     T_RUN(test_round_trip);
     T_RUN(test_wait_and_callbacks);
@@ -959,6 +936,6 @@ int main(void)
     T_RUN(test_back_pressure);
     T_RUN(test_sticky_failure);
     T_RUN(test_aux);
-    nftw(t_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    jt_root_remove(t_root);
     return t_done();
 }

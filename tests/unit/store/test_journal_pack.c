@@ -3,12 +3,12 @@
  * torn and corrupt packs, and the pack codec on bad input. */
 #include "test.h"
 
+#include "journal_testlib.h"
 #include "lib/log.h"
 #include "store/journal.h"
 #include "store/journal_pack.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 
 static char t_root[256];
@@ -86,34 +86,24 @@ static bool entry_is(const struct journal_entry *e)
            e->format_id == w.fmt && e->path == w.path && e->recv_ms == w.recv_ms;
 }
 
+/* e is what its seq holds, once journal_reader_data has filled it; when
+ * *strict (every record packed, read lazily) it came without its data. */
+static bool is_want(void *strict, struct journal_reader *r, struct journal_entry *e)
+{
+    if (*(bool *)strict && e->aux.n && e->data.n && e->data.p) {
+        T_CHECKF(0, "lazy record %" PRIu64 " came with its data", e->seq);
+        return false;
+    }
+    T_EQ_INT(journal_reader_data(r, e), KB_OK);
+    return entry_is(e);
+}
+
 /* Reads every record after `after`; returns how many were right and in
  * order (stops at the first that is not). */
 static uint64_t read_all_(struct journal *j, uint64_t after, bool lazy, bool all_packed)
 {
-    struct journal_reader *r = NULL;
-    T_EQ_INT(journal_reader_open(j, after, &r), KB_OK);
-    if (!r)
-        return 0;
-    journal_reader_set_lazy(r, lazy);
-    uint64_t n = 0;
-    struct journal_entry e;
-    kb_err rc;
-    while ((rc = journal_reader_next(r, &e)) == KB_OK) {
-        if (all_packed && lazy && e.aux.n && e.data.n && e.data.p) {
-            T_CHECKF(0, "lazy record %" PRIu64 " came with its data", e.seq);
-            break;
-        }
-        T_EQ_INT(journal_reader_data(r, &e), KB_OK);
-        if (e.seq != after + 1 + n || !entry_is(&e)) {
-            T_CHECKF(0, "record %" PRIu64 " differs (expected seq %" PRIu64 ")", e.seq,
-                     after + 1 + n);
-            break;
-        }
-        n++;
-    }
-    T_EQ_INT(rc, KB_ENOTFOUND);
-    journal_reader_close(r);
-    return n;
+    bool strict = all_packed && lazy;
+    return jt_read_all(j, after, lazy, is_want, &strict);
 }
 
 static uint64_t read_all(struct journal *j, uint64_t after, bool lazy)
@@ -127,11 +117,6 @@ static size_t count_magic(const char *p, size_t n, const char *magic)
     for (const char *q = p; (q = memmem(q, n - (size_t)(q - p), magic, 4)) != NULL; q += 4)
         c++;
     return c;
-}
-
-static void seg_file(char *out, size_t n, const char *dir, uint64_t first)
-{
-    snprintf(out, n, "%s/%020" PRIu64 ".kj", dir, first);
 }
 
 static void test_round_trip(void)
@@ -185,7 +170,7 @@ static void test_round_trip(void)
     journal_close(j);
 
     /* On disk: packs and plain records side by side. */
-    seg_file(seg, sizeof seg, dir, 1);
+    jt_seg_path(seg, sizeof seg, dir, 1);
     size_t n = 0;
     char *file = t_read_file(seg, &n);
     T_CHECK(file && count_magic(file, n, "KJP1") >= 3);
@@ -285,7 +270,7 @@ static void test_torn_packs(void)
         return;
     uint64_t before = append_range(j, 1, 400);
     journal_close(j);
-    seg_file(seg, sizeof seg, dir, 1);
+    jt_seg_path(seg, sizeof seg, dir, 1);
     struct stat sst;
     size_t start = stat(seg, &sst) == 0 ? (size_t)sst.st_size : 0;
     j = open_level(dir, 1, 0);
@@ -330,7 +315,7 @@ static void test_old_segment_corrupt(void)
     }
     T_CHECK(st.segments >= 3);
     journal_close(j);
-    seg_file(seg, sizeof seg, dir, 1);
+    jt_seg_path(seg, sizeof seg, dir, 1);
     size_t n = 0;
     char *orig = t_read_file(seg, &n);
     if (!orig)
@@ -410,25 +395,16 @@ static void test_codec_bad_input(void)
     jpack_enc_free(enc);
 }
 
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
 int main(void)
 {
-    snprintf(t_root, sizeof t_root, "/tmp/koban-test-jpack-XXXXXX");
-    if (!mkdtemp(t_root)) {
-        perror("mkdtemp");
+    if (!jt_root_make(t_root, sizeof t_root, "koban-test-jpack"))
         return 1;
-    }
     kb_log_set_level(KB_LOG_ERROR); /* each torn case logs a warning */
     T_RUN(test_round_trip);
     T_RUN(test_lazy_and_batches);
     T_RUN(test_torn_packs);
     T_RUN(test_old_segment_corrupt);
     T_RUN(test_codec_bad_input);
-    nftw(t_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    jt_root_remove(t_root);
     return t_done();
 }
